@@ -1,0 +1,39 @@
+"""czqa: offline question answering over a document collection, with exact cited quotes.
+
+``from czqa import answer`` is the whole API for most scripts. Heavy modules (faiss, numpy,
+the encoders) load on first use, so ``import czqa`` and the CLI start fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+__all__ = ["answer", "QA", "Answer", "Citation", "Passage", "Settings", "__version__"]
+
+if TYPE_CHECKING:
+    from czqa.api import answer
+    from czqa.models import Answer, Citation, Passage
+    from czqa.qa import QA
+    from czqa.settings import Settings
+
+
+def __getattr__(name: str):
+    if name == "answer":
+        from czqa.api import answer
+
+        return answer
+    if name == "QA":
+        from czqa.qa import QA
+
+        return QA
+    if name in ("Answer", "Citation", "Passage"):
+        from czqa import models
+
+        return getattr(models, name)
+    if name == "Settings":
+        from czqa.settings import Settings
+
+        return Settings
+    raise AttributeError(f"module 'czqa' has no attribute {name!r}")

@@ -1,0 +1,37 @@
+"""Errors czqa raises on purpose, each with a message a person can act on.
+
+The CLI maps each class to its own exit code, so scripts can tell "your input is wrong" from
+"the seeds folder is empty" from "the index on disk is damaged" without parsing text.
+"""
+
+from __future__ import annotations
+
+
+class CzqaError(Exception):
+    """Base class: something the user can fix; the message says what."""
+
+    exit_code = 1
+
+
+class InvalidQuestion(CzqaError):
+    """The question is empty, whitespace only, or too long to be a question."""
+
+    exit_code = 2
+
+
+class SeedsError(CzqaError):
+    """The seeds folder is missing, or holds no readable text files."""
+
+    exit_code = 3
+
+
+class IndexUnusable(CzqaError):
+    """The index on disk is missing, damaged or built for other settings, and was not rebuilt."""
+
+    exit_code = 4
+
+
+class BuildUnavailable(CzqaError):
+    """Building the index needs sentence-transformers (and torch), which are not importable."""
+
+    exit_code = 5

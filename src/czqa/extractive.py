@@ -1,0 +1,245 @@
+"""The default answerer: pick the best sentences from the retrieved passages and quote them.
+
+Every sentence inside the retrieved chunks is scored against the question:
+
+    evidence = 0.5 * cosine(question, sentence) + 0.3 * term overlap (idf² weighted)
+               + 0.2 * cosine(question, best retrieved chunk holding the sentence)
+    score    = evidence + a small bonus when the sentence holds a span of the asked type
+
+Squared idf weights make the rare words of a question ("biotech") count far more than common
+ones ("say"); the chunk term lends a short sentence the context of its passage. Sentence
+embeddings were computed at index time, so scoring costs one matrix-vector product.
+
+The best sentence is the main quote; a close runner-up is quoted too. For typed questions the
+short answer is the typed span nearest the question's own words in that sentence, or, when the
+best evidence holds none, in a sentence right beside it (a letter's date line sits two lines
+above the salutation that matches "letter to the judge").
+
+The answerer abstains when even the best sentence is a weak match (``confidence`` below a
+threshold calibrated on the eval set's dev split), and reports a conflict when well-supported
+sentences give different values for the asked amount, number or date.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from czqa.lexical import BM25, terms
+from czqa.models import Answer, Citation, Passage
+from czqa.retriever import Hit
+from czqa.spans import AnswerType, Found, answer_type, find_spans
+from czqa.store import IndexData
+
+DENSE_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.3
+CONTEXT_WEIGHT = 0.2
+TYPE_BONUS = 0.08
+NEIGHBOURS = 2
+CANDIDATE_CHUNKS = 8
+SECOND_QUOTE_MARGIN = 0.06
+CONFLICT_MARGIN = 0.25
+
+
+@dataclass(frozen=True)
+class Scored:
+    sentence: int  # row in IndexData.sentences
+    score: float
+    evidence: float  # score without the type bonus: what abstention looks at
+    spans: tuple[Found, ...]
+
+
+def _head(text: str, span: Found) -> str | None:
+    """The word a value qualifies: the first real word after it ("$4.3 billion *fine*")."""
+    m = re.match(r"[\s\W]*([A-Za-z]{3,})", text[span.end :])
+    return terms(m.group(1))[0] if m and terms(m.group(1)) else None
+
+
+def _norm_value(kind: AnswerType, value: str) -> str:
+    """A comparable form of a value, so "$4.3 billion" and "4.3 billion" agree."""
+    v = value.lower().replace(",", "")
+    if kind in ("amount", "number"):
+        m = re.search(r"\d+(?:\.\d+)?", v)
+        if not m:
+            return v
+        num = float(m.group(0))
+        scale = 1e9 if re.search(r"billion|bn", v) else 1e6 if re.search(r"million|mn", v) else 1e3 if "thousand" in v else 1
+        return f"{num * scale:.6g}"
+    return " ".join(v.split())
+
+
+class ExtractiveAnswerer:
+    def __init__(self, data: IndexData, texts: dict[str, str], *, threshold: float) -> None:
+        """``texts`` maps each seed file name to its original text (what citations are cut from)."""
+        self.data = data
+        self.texts = texts
+        self.threshold = threshold
+        self.sentence_bm25 = BM25([s.embed_text for s in data.sentences])
+        self._terms = [set(terms(s.embed_text)) for s in data.sentences]
+        self._by_source: dict[str, tuple[list[int], list[int]]] = {}
+        for i, s in enumerate(data.sentences):
+            starts, rows = self._by_source.setdefault(s.source, ([], []))
+            starts.append(s.start)
+            rows.append(i)
+
+    def _sentences_in(self, source: str, start: int, end: int) -> list[int]:
+        starts, rows = self._by_source.get(source, ([], []))
+        lo = bisect.bisect_left(starts, start)
+        out = []
+        for k in range(lo, len(starts)):
+            s = self.data.sentences[rows[k]]
+            if s.start >= end:
+                break
+            if s.end <= end:
+                out.append(rows[k])
+        return out
+
+    def _overlap(self, weights: dict[str, float], row: int) -> float:
+        """Share of the question's (idf-weighted) terms that the sentence contains."""
+        total = sum(weights.values())
+        have = sum(w for t, w in weights.items() if t in self._terms[row])
+        return have / total if total else 0.0
+
+    def score_sentences(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> list[Scored]:
+        kind = answer_type(question)
+        weights = {t: self.sentence_bm25.idf(t) ** 2 for t in set(terms(question))}
+        context: dict[int, float] = {}
+        for hit in hits[:CANDIDATE_CHUNKS]:
+            c = self.data.chunks[hit.chunk]
+            for r in self._sentences_in(c.source, c.start, c.end):
+                context[r] = max(context.get(r, -1.0), hit.dense)
+        if not context:
+            return []
+        rows = list(context)
+        dense = self.data.sentence_vectors[rows] @ qvec.astype(np.float32)
+        scored = []
+        for r, d in zip(rows, dense.tolist()):
+            evidence = DENSE_WEIGHT * d + LEXICAL_WEIGHT * self._overlap(weights, r) + CONTEXT_WEIGHT * context[r]
+            spans: tuple[Found, ...] = ()
+            if kind:
+                spans = tuple(find_spans(kind, self._text(r), question))
+            scored.append(Scored(r, evidence + (TYPE_BONUS if spans else 0.0), evidence, spans))
+        scored.sort(key=lambda x: -x.score)
+        return scored
+
+    def _text(self, row: int) -> str:
+        s = self.data.sentences[row]
+        return self.texts[s.source][s.start : s.end]
+
+    def _citation(self, row: int) -> Citation:
+        s = self.data.sentences[row]
+        return Citation(source=s.source, start=s.start, end=s.end, quote=self._text(row))
+
+    def _neighbours(self, row: int) -> list[int]:
+        """Sentences within NEIGHBOURS of ``row`` in the same file, nearest first."""
+        src = self.data.sentences[row].source
+        out = []
+        for d in range(1, NEIGHBOURS + 1):
+            for r in (row - d, row + d):
+                if 0 <= r < len(self.data.sentences) and self.data.sentences[r].source == src:
+                    out.append(r)
+        return out
+
+    def _typed_near(self, kind: AnswerType, item: Scored, question: str) -> Scored | None:
+        """The sentence beside ``item`` that holds a span of the asked type, if any."""
+        for r in self._neighbours(item.sentence):
+            spans = tuple(find_spans(kind, self._text(r), question))
+            if spans:
+                return Scored(r, item.score, item.evidence, spans)
+        return None
+
+    def _best_span(self, item: Scored, question: str) -> Found | None:
+        if not item.spans:
+            return None
+        text = self._text(item.sentence).lower()
+        anchors = [m.start() for t in re.findall(r"\w{4,}", question.lower()) for m in re.finditer(re.escape(t[:5]), text)]
+        if not anchors:
+            return item.spans[0]
+        return min(item.spans, key=lambda f: min(min(abs(f.start - a), abs(f.end - a)) for a in anchors))
+
+    def answer(self, question: str, qvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
+        scored = self.score_sentences(question, qvec, hits)
+        confidence = scored[0].evidence if scored else 0.0
+        confidence = max([confidence] + [s.evidence for s in scored[:3]])
+        if not scored or confidence < self.threshold:
+            return Answer(
+                question=question,
+                text=_abstain_text(question),
+                abstained=True,
+                passages=passages,
+                confidence=round(confidence, 4),
+            )
+        kind = answer_type(question)
+        best = scored[0]
+        citations = [self._citation(best.sentence)]
+        if kind and not best.spans:
+            typed = next((s for s in scored[:3] if s.spans and s.score >= best.score - SECOND_QUOTE_MARGIN), None)
+            near = typed or self._typed_near(kind, best, question)
+            if near is not None:
+                best = near
+                citations.insert(0, self._citation(near.sentence))
+        short = self._best_span(best, question)
+        short_answer = short.text if short else None
+
+        # Conflict: well-supported sentences giving a different value *of the same thing*: the
+        # value must qualify the same word ("$4.35 billion fine" vs "$4.32 billion fine"), so a
+        # valuation elsewhere in the text is not mistaken for a disagreement about the fine.
+        conflict_values: dict[str, tuple[str, Scored]] = {}
+        head = _head(self._text(best.sentence), short) if short else None
+        if kind in ("amount", "number", "date", "duration") and short and head:
+            conflict_values[_norm_value(kind, short.text)] = (short.text, best)
+            for other in scored[1:]:
+                if other.score < best.score - CONFLICT_MARGIN or len(conflict_values) >= 3:
+                    break
+                text = self._text(other.sentence)
+                for span in other.spans:
+                    key = _norm_value(kind, span.text)
+                    if _head(text, span) == head and key not in conflict_values:
+                        conflict_values[key] = (span.text, other)
+                        break
+        conflict = len(conflict_values) > 1
+        if conflict:
+            citations = [self._citation(item.sentence) for _, item in conflict_values.values()]
+        elif len(scored) > 1 and scored[1].score >= best.score - SECOND_QUOTE_MARGIN:
+            second = self._citation(scored[1].sentence)
+            if second.source != citations[0].source or abs(second.start - citations[0].start) > 0:
+                citations.append(second)
+
+        text = _compose(short_answer, citations, conflict, [v for v, _ in conflict_values.values()])
+        return Answer(
+            question=question,
+            text=text,
+            abstained=False,
+            short_answer=short_answer,
+            conflict=conflict,
+            citations=citations,
+            passages=passages,
+            confidence=round(confidence, 4),
+        )
+
+
+def quote_inline(quote: str) -> str:
+    """A quote on one line for display (the citation itself keeps the exact text)."""
+    return " ".join(quote.split())
+
+
+def _compose(short: str | None, citations: list[Citation], conflict: bool, values: list[str]) -> str:
+    lines = []
+    if conflict:
+        listed = "; ".join(f"{v} ({c.source})" for v, c in zip(values, citations))
+        lines.append(f"The documents disagree: {listed}.")
+    elif short:
+        lines.append(f"{short}.")
+    for c in citations:
+        lines.append(f"“{quote_inline(c.quote)}” — {c.source}, chars {c.start}–{c.end}")
+    return "\n\n".join(lines)
+
+
+def _abstain_text(question: str) -> str:
+    return (
+        "The documents don't say. Nothing in them answers this question closely enough to quote; "
+        "the closest passages are listed as closest matches."
+    )

@@ -1,0 +1,94 @@
+"""The question-answering service: load the index once, answer many questions, from any thread.
+
+``QA`` is what the CLI, the chat page, the evaluation runner and :func:`czqa.answer` share.
+Loading is lazy (``warm_up`` on first use, Haystack-style) and guarded by a lock; after that,
+answering only reads immutable state, so concurrent calls need no locking.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from czqa.build import BuildReport, ensure_index
+from czqa.documents import read_seeds
+from czqa.errors import CzqaError, InvalidQuestion
+from czqa.models import Answer, Passage
+from czqa.settings import Settings
+
+MODES = ("extractive",)
+
+
+class QA:
+    def __init__(self, settings: Settings | None = None, *, query_encoder=None, build_encoder=None) -> None:
+        self.settings = settings or Settings.from_env()
+        self._query_encoder = query_encoder
+        self._build_encoder = build_encoder
+        self._lock = threading.Lock()
+        self._ready = False
+        self.build_report: BuildReport | None = None
+        self.load_seconds = 0.0
+
+    def warm_up(self) -> None:
+        """Read the seeds, load (or build) the index, and load the query encoder."""
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            started = time.perf_counter()
+            from czqa.encoder import NumpyMiniLM
+            from czqa.extractive import ExtractiveAnswerer
+            from czqa.retriever import HybridRetriever
+
+            docs, skipped = read_seeds(self.settings.seeds_dir)
+            self.data, self.build_report = ensure_index(
+                self.settings,
+                docs=docs,
+                skipped={s.source: s.reason for s in skipped},
+                encoder=self._build_encoder,
+            )
+            self.texts = {d.source: d.text for d in docs}
+            self.encoder = self._query_encoder or NumpyMiniLM()
+            self.retriever = HybridRetriever(self.data)
+            self.extractive = ExtractiveAnswerer(self.data, self.texts, threshold=self.settings.abstain_threshold)
+            self.load_seconds = time.perf_counter() - started
+            self._ready = True
+
+    def validate(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise InvalidQuestion(f"The question must be text, not {type(question).__name__}.")
+        q = question.strip()
+        if not q:
+            raise InvalidQuestion("The question is empty. Ask something about the documents.")
+        if len(q) > self.settings.max_question_chars:
+            raise InvalidQuestion(
+                f"The question is {len(q):,} characters long; the limit is "
+                f"{self.settings.max_question_chars:,}. Ask a shorter question."
+            )
+        return " ".join(q.split())
+
+    def retrieve(self, question: str, *, top_k: int | None = None) -> list[Passage]:
+        q = self.validate(question)
+        self.warm_up()
+        qvec = self.encoder.encode([q])[0]
+        hits = self.retriever.search(qvec, q, top_k=top_k or self.settings.top_k)
+        return [self._passage(h) for h in hits]
+
+    def _passage(self, hit) -> Passage:
+        c = self.data.chunks[hit.chunk]
+        return Passage(id=c.id, source=c.source, start=c.start, end=c.end, text=c.text, score=round(hit.score, 6))
+
+    def answer(self, question: str, *, top_k: int | None = None, mode: str = "extractive") -> Answer:
+        """Answer ``question`` from the documents, with exact citations, or abstain."""
+        if mode not in MODES:
+            raise CzqaError(f"Unknown answer mode {mode!r}; available: {', '.join(MODES)}.")
+        q = self.validate(question)
+        self.warm_up()
+        top_k = top_k or self.settings.top_k
+        qvec = self.encoder.encode([q])[0]
+        from czqa.extractive import CANDIDATE_CHUNKS
+
+        hits = self.retriever.search(qvec, q, top_k=max(top_k, CANDIDATE_CHUNKS))
+        passages = [self._passage(h) for h in hits[:top_k]]
+        return self.extractive.answer(q, qvec, hits, passages)

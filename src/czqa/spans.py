@@ -1,0 +1,123 @@
+"""What kind of answer a question wants, and where such answers sit in a sentence.
+
+No SQuAD-style reader model is available offline, so short answers come from patterns: the
+question word says the type (who -> person, when -> date, how much -> amount, ...), and typed
+spans are found in the chosen sentence with regular expressions. A span only counts if it is
+not already in the question (asking "When did CZ meet He Yi?" must not answer "He Yi").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+AnswerType = Literal["person", "date", "amount", "number", "place", "duration"]
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+_SCALE = r"(?:\s?(?:billion|million|thousand|trillion|bn|mn)\b)?"
+_NUMWORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|a dozen|several|dozens of|hundreds of)"
+
+PATTERNS: dict[str, re.Pattern] = {
+    "amount": re.compile(
+        r"(?:(?:US)?\$|€|£|¥)\s?\d[\d,]*(?:\.\d+)?(?:[–-]\d[\d,]*(?:\.\d+)?)?" + _SCALE
+        + r"|\b\d[\d,]*(?:\.\d+)?" + _SCALE + r"\s?(?:dollars|USD|RMB|yuan|BTC|USDT|BNB)\b",
+        re.IGNORECASE,
+    ),
+    "number": re.compile(
+        r"\b\d[\d,]*(?:\.\d+)?(?:\s?%|\s?percent\b)?" + _SCALE + r"(?:\s(?:registered\s)?(?:users|people|employees|countries|months|years|days|weeks|times|exchanges|cryptocurrencies|tokens))?"
+        r"|\b" + _NUMWORD + r"\s(?:users|people|months|years|days|weeks|companies|startups|employees)\b",
+        re.IGNORECASE,
+    ),
+    "duration": re.compile(
+        r"\b(?:\d+|" + _NUMWORD + r")[\s-](?:months?|years?|days?|weeks?|hours?)\b", re.IGNORECASE
+    ),
+    "date": re.compile(
+        r"\b" + _MONTH + r"\s\d{1,2}(?:st|nd|rd|th)?,?\s\d{4}\b"
+        r"|\b\d{1,2}\s" + _MONTH + r"\s\d{4}\b"
+        r"|\b\d{4}-\d{2}-\d{2}\b"
+        r"|\b(?:early|late|mid|summer|winter|spring|autumn|fall)?[\s-]?" + _MONTH + r"\s\d{4}\b"
+        r"|\b" + _MONTH + r"\s\d{1,2}(?:st|nd|rd|th)?\b"
+        r"|\b(?:early|late|mid-|summer|winter|spring|autumn|fall)\s?(?:of\s)?(?:19|20)\d{2}\b"
+        r"|\b(?:19|20)\d{2}\b"
+    ),
+    "person": re.compile(
+        r"\b(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.)(?:\s(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.|de|van|von|bin|al)){1,3}\b"
+        r"|\bCZ\b"
+    ),
+    "place": re.compile(
+        r"\b(?:in|to|at|from|into|near|across|of)\s((?:the\s)?[A-Z][a-zA-Z]+(?:\s[A-Z][a-zA-Z]+){0,2})"
+    ),
+}
+
+# Capitalized words that start names of things, not people.
+_NOT_PERSON = frozenset(
+    """The A An In On At For From To Of And But Or If When While After Before Since During This That These
+    Those It Its He She They We I You My Our Your His Her Their Binance Bitcoin Ethereum Crypto Blockchain
+    January February March April May June July August September October November December Monday Tuesday
+    Wednesday Thursday Friday Saturday Sunday United States Court Department Justice Treasury Act Bank
+    Secrecy Street Suite District Judge Honorable Western Washington Probation Office Officers Dear
+    Sincerely Letter Letters Support However Still Moreover Finally Indeed Meanwhile Later Back Then
+    Wall Journal WSJ Trump President Big US U.S. China Chinese Beijing Shanghai Dubai Canada Tokyo Japan
+    Silicon Valley Web3 Wallet Program VIP Academy Spaces Capital Financial Liberty World Group Online
+    Conference Plaza Renaissance SOHO Hui Yiquan Foundation Labs Exchange Exchanges One Two Three""".split()
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    start: int  # where the match begins in the searched text (for proximity ranking)
+    end: int
+    text: str  # the span, white space folded
+
+
+def answer_type(question: str) -> AnswerType | None:
+    """The type of short answer a question asks for, or None for open questions."""
+    q = question.lower().strip()
+    if re.search(r"\bhow long\b|\bfor how many (?:months|years|days)\b|\bhow many (?:months|years|days|weeks)\b", q):
+        return "duration"
+    if re.search(r"\bhow much\b|\bwhat (?:was |is )?(?:the )?(?:amount|fine|penalty|price|sum|valuation|salary|fee)\b|\bhow large (?:a|was the) (?:fine|penalty)\b", q):
+        return "amount"
+    if re.search(r"\bhow many\b|\bwhat (?:percentage|percent|share|number|proportion)\b|\bhow old\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month|day)\b|\bon what date\b|\bin what year\b", q):
+        return "date"
+    if re.search(r"^(?:who|whom|whose)\b|\bwho\b|\bwhich (?:person|executive|officer|man|woman|judge|journalist|author|founder|company founder)\b|\bwhat (?:is|was) the name of\b", q):
+        return "person"
+    if re.search(r"\bwhere\b|\bwhich (?:city|country|place|town|region|exchange headquarters)\b|\bin what (?:city|country)\b", q):
+        return "place"
+    return None
+
+
+def _in_question(span: str, question: str) -> bool:
+    q = question.lower()
+    words = [w for w in re.findall(r"\w+", span.lower()) if len(w) > 1]
+    return bool(words) and all(w in q for w in words)
+
+
+def find_spans(kind: AnswerType, text: str, question: str) -> list[Found]:
+    """Typed spans in ``text`` that are not just echoes of the question."""
+    out: list[Found] = []
+    pattern = PATTERNS[kind]
+    for m in pattern.finditer(text):
+        if kind == "place":
+            start, end = m.start(1), m.end(1)
+            value = m.group(1)
+            if value.split()[0] in _NOT_PERSON - {"Beijing", "Shanghai", "Dubai", "Canada", "Tokyo", "Japan", "China", "United"}:
+                continue
+        else:
+            start, end, value = m.start(), m.end(), m.group(0)
+        value = " ".join(value.split()).strip(" ,")
+        if not value or _in_question(value, question):
+            continue
+        if kind == "person":
+            words = value.split()
+            while words and words[0] in _NOT_PERSON:
+                words = words[1:]
+            if (len(words) < 2 and words != ["CZ"]) or all(w in _NOT_PERSON for w in words):
+                continue
+            value = " ".join(words)
+        if kind == "number" and PATTERNS["date"].fullmatch(value):
+            continue
+        out.append(Found(start, end, value))
+    return out
