@@ -82,6 +82,7 @@ def process_document(doc: Document, chunking: ChunkingSettings) -> tuple[list[Ch
                 max_tokens=chunking.max_tokens,
                 overlap_tokens=chunking.overlap_tokens,
                 max_wordpieces=chunking.max_wordpieces,
+                tokens=count_tokens,
                 wordpieces=count_wordpieces,
             )
         )

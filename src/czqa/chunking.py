@@ -90,6 +90,7 @@ def pack_chunks(
     max_tokens: int,
     overlap_tokens: int,
     max_wordpieces: int,
+    tokens: Counter,
     wordpieces: Counter,
 ) -> list[Chunk]:
     """Greedy packing of one region's pieces into chunks, with sentence-level overlap."""
@@ -100,8 +101,13 @@ def pack_chunks(
         while j < len(pieces) and (j == i or total + pieces[j].tokens <= max_tokens):
             total += pieces[j].tokens
             j += 1
-        # The tiktoken budget is a proxy; the word-piece limit is the hard one.
-        while j - i > 1 and wordpieces(" ".join(p.embed_text for p in pieces[i:j])) > max_wordpieces:
+        # Summed piece counts are an estimate (joining can merge tokens); check the real text.
+        # The word-piece limit is the hard one: the model would silently truncate past it.
+        def over(k: int) -> bool:
+            joined = " ".join(p.embed_text for p in pieces[i:k])
+            return tokens(joined) > max_tokens or wordpieces(joined) > max_wordpieces
+
+        while j - i > 1 and over(j):
             j -= 1
         group = pieces[i:j]
         start, end = group[0].start, group[-1].end

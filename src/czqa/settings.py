@@ -46,7 +46,7 @@ class Settings(BaseModel):
         True, description="Build or refresh the index when it is missing or stale, instead of failing."
     )
     # Calibrated on the dev split of eval/qa.jsonl (see czqa.calibrate); not tuned per question.
-    abstain_threshold: float = 0.47
+    abstain_threshold: float = 0.34
     max_question_chars: int = 2000
 
     @classmethod

@@ -36,7 +36,7 @@ from czqa.settings import ChunkingSettings
 
 FORMAT_VERSION = 1
 # Bump when cleaning, sentence splitting or chunking rules change: old indexes become stale.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 
 class ModelInfo(BaseModel):
@@ -92,6 +92,11 @@ def _sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _matches(folder: Path, data: dict[str, str]) -> bool:
+    """Does ``folder`` hold exactly these files with these sha256s?"""
+    return all((folder / name).exists() and _sha256_file(folder / name) == digest for name, digest in data.items())
+
+
 def _write_json(path: Path, obj) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, ensure_ascii=False)
@@ -142,9 +147,11 @@ def save_index(
             built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
         target = index_dir / generation
-        if target.exists():  # identical content already on disk
-            shutil.rmtree(tmp)
+        if target.exists() and _matches(target, data):
+            shutil.rmtree(tmp)  # identical content already on disk (and intact)
         else:
+            if target.exists():  # same name but damaged: it was unusable anyway
+                shutil.rmtree(target)
             os.replace(tmp, target)
         manifest_tmp = index_dir / f".{MANIFEST}.{uuid.uuid4().hex}"
         with open(manifest_tmp, "w", encoding="utf-8") as f:
@@ -184,12 +191,8 @@ def load_index(index_dir: Path) -> IndexData:
     if manifest.format != FORMAT_VERSION:
         raise IndexUnusable(f"The index in {index_dir} has format {manifest.format}; this czqa reads {FORMAT_VERSION}.")
     gen = index_dir / manifest.generation
-    for name, digest in manifest.data.items():
-        path = gen / name
-        if not path.exists():
-            raise IndexUnusable(f"The index is damaged: {path} is missing.")
-        if _sha256_file(path) != digest:
-            raise IndexUnusable(f"The index is damaged: {path} does not match its checksum.")
+    if not _matches(gen, manifest.data):
+        raise IndexUnusable(f"The index in {gen} is damaged: a data file is missing or does not match its checksum.")
     try:
         fi = faiss.read_index(str(gen / "chunks.faiss"))
         raw_chunks = json.loads((gen / "chunks.json").read_text(encoding="utf-8"))

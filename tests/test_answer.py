@@ -1,0 +1,109 @@
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from czqa.evaluation import load_qa
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def exact(qa, answer):
+    for c in answer.citations:
+        assert qa.texts[c.source][c.start : c.end] == c.quote
+    for p in answer.passages:
+        assert qa.texts[p.source][p.start : p.end] == p.text
+
+
+@pytest.mark.parametrize(
+    "question, gold_source, gold_phrase",
+    [
+        ("Who replaced Changpeng Zhao as Binance's CEO?", "003", "Richard Teng"),
+        ("What did CZ say about biotech?", "000", "biotech"),
+        ("How many registered users does Binance have?", "004", "178"),
+        ("Which nonprofit education project did CZ start?", "003", "Giggle Academy"),
+        ("What was Binance's fine according to the surveillance report?", "002", "$4.35 billion"),
+        ("Which wallet company did Zhao join after he discovered crypto?", "001", "blockchain.info"),
+    ],
+)
+def test_retrieval_finds_the_known_passage(qa, question, gold_source, gold_phrase):
+    passages = qa.retrieve(question, top_k=5)
+    assert any(p.source.startswith(gold_source) and gold_phrase in p.text for p in passages)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+def test_ceo_question(qa):
+    a = qa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
+    assert not a.abstained
+    assert a.short_answer == "Richard Teng"
+    assert a.text.startswith("Richard Teng")
+    assert a.citations[0].source == "003_a6700be50d59b7d1.txt"
+    exact(qa, a)
+
+
+def test_conflicting_amounts_are_reported_with_each_side_cited(qa):
+    a = qa.answer("How much did Binance agree to pay?")
+    assert a.conflict
+    assert "$4.32 billion" in a.text and "$4.35 billion" in a.text
+    assert {c.source[:3] for c in a.citations} >= {"001", "002"}
+    exact(qa, a)
+
+
+def test_biotech_quotes_the_letter(qa):
+    a = qa.answer("What did CZ say about biotech?")
+    assert a.citations[0].source == "000_abf69d2372255edc.txt"
+    assert "biotech" in a.citations[0].quote
+    exact(qa, a)
+
+
+def test_date_next_to_the_evidence(qa):
+    a = qa.answer("When was the letter to the judge written?")
+    assert a.short_answer == "February 2, 2024"
+
+
+def test_off_topic_question_is_declined(qa):
+    a = qa.answer("What is the boiling point of mercury?")
+    assert a.abstained
+    assert a.text.startswith("The documents don't say")
+    assert a.citations == []
+    assert a.passages  # closest matches are still offered
+
+
+def test_every_citation_on_the_eval_set_is_exact(qa):
+    for rec in load_qa(ROOT / "eval" / "qa.jsonl"):
+        exact(qa, qa.answer(rec.question))
+
+
+def test_answers_are_json_serializable(qa):
+    from czqa.models import Answer
+
+    a = qa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
+    assert Answer.model_validate_json(a.model_dump_json()) == a
+
+
+def test_concurrent_answers_match_sequential_ones(qa):
+    questions = [r.question for r in load_qa(ROOT / "eval" / "qa.jsonl")[:24]]
+    sequential = [qa.answer(q).text for q in questions]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        parallel = list(pool.map(lambda q: qa.answer(q).text, questions))
+    assert parallel == sequential
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", "a" * 100_000])
+def test_bad_questions_get_a_clear_error(qa, bad):
+    from czqa.errors import InvalidQuestion
+
+    with pytest.raises(InvalidQuestion, match="empty|limit"):
+        qa.answer(bad)
+
+
+def test_top_level_answer_function(monkeypatch):
+    import czqa
+    from czqa import api
+
+    monkeypatch.setenv("CZQA_SEEDS", str(ROOT / "seeds"))
+    monkeypatch.setenv("CZQA_INDEX", str(ROOT / "embeddings"))
+    monkeypatch.setattr(api, "_default", None)
+    a = czqa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
+    assert "Richard Teng" in a.text
+    assert api.default_qa() is api.default_qa()  # loaded once, reused

@@ -1,0 +1,97 @@
+"""The CLI in a real subprocess: exit codes and messages, as a user sees them."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def czqa(*args, env=None, cwd=ROOT):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "czqa.cli", *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=300
+    )
+
+
+def test_ask_prints_the_answer_and_its_quote():
+    r = czqa("ask", "Who replaced Changpeng Zhao as Binance's CEO?")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Richard Teng.")
+    assert "003_a6700be50d59b7d1.txt" in r.stdout
+    assert "Traceback" not in r.stderr
+
+
+def test_ask_json_and_top_k():
+    r = czqa("ask", "--json", "--top-k", "3", "How much did Binance agree to pay?")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["conflict"] is True and len(data["passages"]) == 3
+    assert {c["source"][:3] for c in data["citations"]} >= {"001", "002"}
+
+
+def test_declined_question_exits_zero_with_closest_matches():
+    r = czqa("ask", "What is the boiling point of mercury?")
+    assert r.returncode == 0
+    assert r.stdout.startswith("The documents don't say")
+    assert "Closest matches:" in r.stdout
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 100_000])
+def test_bad_question_exit_2(question):
+    r = czqa("ask", question)
+    assert r.returncode == 2
+    assert "czqa: error:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_seeds_folder_exit_3(tmp_path):
+    r = czqa("index", "--seeds", str(tmp_path / "nope"), "--out", str(tmp_path / "idx"))
+    assert r.returncode == 3
+    assert "Seeds folder not found" in r.stderr
+
+
+def test_empty_seeds_folder_exit_3(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    r = czqa("index", "--seeds", str(tmp_path / "seeds"), "--out", str(tmp_path / "idx"))
+    assert r.returncode == 3
+    assert "no readable text files" in r.stderr
+
+
+def test_binary_and_non_utf8_files_are_skipped_with_a_warning(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "good.txt").write_text("The harbour bridge reopened on Monday after a two-year repair programme. " * 2)
+    (seeds / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    (seeds / "latin1.txt").write_bytes("Café crème, naïve façade.".encode("latin-1"))
+    r = czqa("index", "--seeds", str(seeds), "--out", str(tmp_path / "idx"))
+    assert r.returncode == 0, r.stderr
+    assert "skipped image.txt: binary file" in r.stderr
+    assert "skipped latin1.txt: not valid UTF-8 text" in r.stderr
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert list(manifest["files"]) == ["good.txt"]
+    r = czqa("ask", "--seeds", str(seeds), "--index", str(tmp_path / "idx"), "When did the bridge reopen?")
+    assert r.returncode == 0 and "Monday" in r.stdout
+
+
+def test_corrupted_index_is_rebuilt_or_refused(tmp_path):
+    index = tmp_path / "idx"
+    shutil.copytree(ROOT / "embeddings", index)
+    (index / "manifest.json").write_text("garbage")
+    r = czqa("ask", "--index", str(index), "Who replaced Changpeng Zhao as Binance's CEO?", env={"CZQA_AUTO_BUILD": "0"})
+    assert r.returncode == 4
+    assert "damaged" in r.stderr and "czqa index" in r.stderr and "Traceback" not in r.stderr
+    r = czqa("ask", "--index", str(index), "Who replaced Changpeng Zhao as Binance's CEO?")
+    assert r.returncode == 0, r.stderr
+    assert "Richard Teng" in r.stdout
+    assert "index refreshed" in r.stderr
+
+
+def test_unknown_mode_is_a_clear_error():
+    r = czqa("ask", "--mode", "magic", "Who is CZ?")
+    assert r.returncode == 1
+    assert "Unknown answer mode 'magic'" in r.stderr

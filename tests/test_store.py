@@ -1,0 +1,95 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from czqa.build import build_index, ensure_index
+from czqa.errors import IndexUnusable
+from czqa.settings import Settings
+from czqa.store import MANIFEST, load_index, read_manifest
+
+LETTER = "Dear reader,\n\nThe bridge reopened on Monday after a two-year repair that cost 84 million euros. " * 3
+NEWS = "The city council approved the new budget on Friday. The vote was seven to two in favour of the plan.\n"
+
+
+@pytest.fixture
+def small(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text(LETTER, encoding="utf-8")
+    (seeds / "b.md").write_text(NEWS, encoding="utf-8")
+    return Settings(seeds_dir=seeds, index_dir=tmp_path / "embeddings", auto_build=True)
+
+
+def test_round_trip(small, st_encoder):
+    data, report = build_index(small, encoder=st_encoder)
+    assert report.files == 2 and report.embedded > 0
+    again = load_index(small.index_dir)
+    assert [c.id for c in again.chunks] == [c.id for c in data.chunks]
+    assert np.allclose(again.chunk_vectors(), data.chunk_vectors())
+    manifest = json.loads((small.index_dir / MANIFEST).read_text())
+    assert manifest["model"] == {"name": "sentence-transformers/all-MiniLM-L6-v2", "dimension": 384, "max_wordpieces": 256}
+    assert set(manifest["files"]) == {"a.txt", "b.md"}
+    assert manifest["chunking"]["max_tokens"] == 160
+    assert not list(small.index_dir.glob("*.pkl")) and not list(small.index_dir.rglob("*.pickle"))
+
+
+def test_only_the_changed_file_is_re_embedded(small, st_encoder):
+    build_index(small, encoder=st_encoder)
+    with open(small.seeds_dir / "b.md", "a", encoding="utf-8") as f:
+        f.write("A second vote is planned for March.\n")
+    with pytest.raises(IndexUnusable, match="changed: b.md"):
+        ensure_index(small.model_copy(update={"auto_build": False}))
+    data, report = ensure_index(small, encoder=st_encoder)
+    assert report.files_reused == 1 and report.files_processed == ["b.md"]
+    assert 1 <= report.embedded <= 3  # the new sentence and the chunk holding it, not a.txt
+    assert any("March" in c.text for c in data.chunks)
+    assert ensure_index(small)[1] is None  # fresh now: nothing rebuilt
+
+
+def test_added_and_removed_files_are_detected(small, st_encoder):
+    build_index(small, encoder=st_encoder)
+    (small.seeds_dir / "a.txt").unlink()
+    (small.seeds_dir / "c.txt").write_text("Tides are highest at the full moon. " * 4, encoding="utf-8")
+    with pytest.raises(IndexUnusable, match=r"added: c.txt.*removed: a.txt"):
+        ensure_index(small.model_copy(update={"auto_build": False}))
+    data, report = ensure_index(small, encoder=st_encoder)
+    assert {c.source for c in data.chunks} == {"b.md", "c.txt"}
+    assert report.files_removed == ["a.txt"]
+
+
+def test_damaged_index_is_refused_or_rebuilt(small, st_encoder):
+    build_index(small, encoder=st_encoder)
+    manifest = read_manifest(small.index_dir)
+    data_file = small.index_dir / manifest.generation / "chunks.json"
+    data_file.write_text(data_file.read_text().replace("bridge", "tunnel"))
+    with pytest.raises(IndexUnusable, match="checksum"):
+        load_index(small.index_dir)
+    (small.index_dir / MANIFEST).write_text("{not json")
+    with pytest.raises(IndexUnusable, match="damaged"):
+        ensure_index(small.model_copy(update={"auto_build": False}))
+    data, report = ensure_index(small, encoder=st_encoder)
+    assert report is not None and data.chunks
+
+
+class Exploding:
+    def encode(self, texts, *, show_progress=False):
+        raise RuntimeError("power cut")
+
+
+def test_a_crash_mid_build_leaves_the_previous_index_usable(small, st_encoder):
+    first, _ = build_index(small, encoder=st_encoder)
+    (small.seeds_dir / "b.md").write_text(NEWS + "Completely new text about harbours.\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="power cut"):
+        build_index(small, encoder=Exploding())
+    still = load_index(small.index_dir)
+    assert [c.id for c in still.chunks] == [c.id for c in first.chunks]
+    assert not [p for p in small.index_dir.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_the_committed_index_is_fresh(qa):
+    # qa is built with auto_build=False: loading it proves embeddings/ matches seeds/ and the
+    # current cleaning/chunking rules. If this fails, run `czqa index` and commit embeddings/.
+    assert qa.build_report is None
+    assert len(qa.data.chunks) > 50
