@@ -162,8 +162,8 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, qvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
         scored = self.score_sentences(question, qvec, hits)
-        confidence = scored[0].evidence if scored else 0.0
-        confidence = max([confidence] + [s.evidence for s in scored[:3]])
+        # The strongest evidence among the top three (the type bonus can reorder them).
+        confidence = max((s.evidence for s in scored[:3]), default=0.0)
         if not scored or confidence < self.threshold:
             return Answer(
                 question=question,
