@@ -107,3 +107,21 @@ def test_top_level_answer_function(monkeypatch):
     a = czqa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
     assert "Richard Teng" in a.text
     assert api.default_qa() is api.default_qa()  # loaded once, reused
+
+
+def test_stream_ends_with_the_same_answer_as_answer(qa):
+    from czqa.models import Answer, Delta
+    from czqa.qa import available_modes
+
+    assert available_modes()[0] == "extractive"
+    events = list(qa.stream("Who replaced Changpeng Zhao as Binance's CEO?"))
+    assert all(isinstance(e, Delta) for e in events[:-1])
+    assert isinstance(events[-1], Answer)
+    assert events[-1] == qa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
+
+
+def test_unknown_mode_is_a_clear_error(qa):
+    from czqa.errors import CzqaError
+
+    with pytest.raises(CzqaError, match="Unknown answer mode 'poetry'"):
+        qa.answer("Who founded Binance?", mode="poetry")

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["answer", "QA", "Answer", "Citation", "Passage", "Settings", "__version__"]
+__all__ = ["answer", "QA", "Answer", "Citation", "Delta", "Passage", "Settings", "__version__"]
 
 if TYPE_CHECKING:
     from czqa.api import answer
-    from czqa.models import Answer, Citation, Passage
+    from czqa.models import Answer, Citation, Delta, Passage
     from czqa.qa import QA
     from czqa.settings import Settings
 
@@ -28,7 +28,7 @@ def __getattr__(name: str):
         from czqa.qa import QA
 
         return QA
-    if name in ("Answer", "Citation", "Passage"):
+    if name in ("Answer", "Citation", "Delta", "Passage"):
         from czqa import models
 
         return getattr(models, name)

@@ -54,3 +54,14 @@ class Answer(BaseModel):
     confidence: float = Field(
         default=0.0, description="The evidence score the abstention threshold was compared with."
     )
+
+
+class Delta(BaseModel):
+    """A piece of a reply as it is generated (LLM mode streams these before the final Answer).
+
+    Deltas are provisional: the final :class:`Answer` that ends a stream is the verified reply and
+    may differ from the concatenated deltas (e.g. a generation that failed citation checks falls
+    back to the extractive answer), so a UI must replace the streamed text with ``Answer.text``.
+    """
+
+    text: str

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 
 from czqa.build import BuildReport, ensure_index
 from czqa.documents import read_seeds
 from czqa.errors import CzqaError, InvalidQuestion
-from czqa.models import Answer, Passage
+from czqa.models import Answer, Delta, Passage
 from czqa.settings import Settings
 
 MODES = ("extractive",)
+
+
+def available_modes() -> tuple[str, ...]:
+    """The answer modes usable in this installation, default first.
+
+    The chat page offers exactly these; optional modes appear only when their extra is installed.
+    """
+    return MODES
 
 
 class QA:
@@ -81,8 +90,23 @@ class QA:
 
     def answer(self, question: str, *, top_k: int | None = None, mode: str = "extractive") -> Answer:
         """Answer ``question`` from the documents, with exact citations, or abstain."""
-        if mode not in MODES:
-            raise CzqaError(f"Unknown answer mode {mode!r}; available: {', '.join(MODES)}.")
+        result = None
+        for event in self.stream(question, top_k=top_k, mode=mode):
+            result = event
+        assert isinstance(result, Answer)
+        return result
+
+    def stream(self, question: str, *, top_k: int | None = None, mode: str = "extractive") -> Iterator[Delta | Answer]:
+        """Yield the reply as it is produced: zero or more :class:`Delta` pieces, then the final Answer.
+
+        The extractive answerer has nothing to stream and yields only the Answer; a generative mode
+        yields text deltas first. The last event is always the verified Answer.
+        """
+        if mode not in available_modes():
+            raise CzqaError(f"Unknown answer mode {mode!r}; available: {', '.join(available_modes())}.")
+        yield self._extractive(question, top_k=top_k)
+
+    def _extractive(self, question: str, *, top_k: int | None = None) -> Answer:
         q = self.validate(question)
         self.warm_up()
         top_k = top_k or self.settings.top_k
