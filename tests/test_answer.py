@@ -125,3 +125,31 @@ def test_unknown_mode_is_a_clear_error(qa):
 
     with pytest.raises(CzqaError, match="Unknown answer mode 'poetry'"):
         qa.answer("Who founded Binance?", mode="poetry")
+
+
+def test_a_question_using_an_alias_finds_the_letter_written_in_the_first_person(qa):
+    # The letter never says "CZ"; before aliases, BM25 ranked every passage spelling "CZ" first.
+    passages = qa.retrieve("What kind of debt did CZ avoid while paying for his own education?", top_k=5)
+    assert any(p.source.startswith("000") and "student loans" in p.text for p in passages)
+
+
+def test_the_person_asked_about_is_not_offered_as_the_answer(qa):
+    # "Zhao Changpeng met a venture capitalist": the venture capitalist is not named, and
+    # Zhao Changpeng is CZ, so he must not be the short answer.
+    a = qa.answer("What was the name of the venture capitalist who got CZ into crypto over a poker game?")
+    assert a.short_answer not in {"Zhao Changpeng", "Changpeng Zhao", "CZ"}
+
+
+def test_ordinary_capitalized_words_are_not_a_person():
+    from czqa.spans import find_spans, lowercase_words
+
+    common = lowercase_words(["he served his sentence in a federal prison", "Richard Teng took over"])
+    text = "He was at Lompoc Federal Prison when Richard Teng wrote."
+    assert [f.text for f in find_spans("person", text, "Who wrote?", common=common)] == ["Richard Teng"]
+
+
+def test_names_lower_cased_in_links_still_count_as_names():
+    from czqa.spans import lowercase_words
+
+    common = lowercase_words(["see https://binance.com/blog/highlights-from-richard-tengs-ama", "a richly-paid job"])
+    assert "richard" not in common and "richly" not in common

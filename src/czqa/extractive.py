@@ -28,10 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from czqa.aliases import AliasTable
 from czqa.lexical import BM25, terms
 from czqa.models import Answer, Citation, Passage
 from czqa.retriever import Hit
-from czqa.spans import AnswerType, Found, answer_type, find_spans
+from czqa.spans import AnswerType, Found, answer_type, find_spans, lowercase_words
 from czqa.store import IndexData
 
 DENSE_WEIGHT = 0.5
@@ -72,13 +73,19 @@ def _norm_value(kind: AnswerType, value: str) -> str:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, data: IndexData, texts: dict[str, str], *, threshold: float) -> None:
-        """``texts`` maps each seed file name to its original text (what citations are cut from)."""
+    def __init__(
+        self, data: IndexData, texts: dict[str, str], *, threshold: float, aliases: AliasTable | None = None
+    ) -> None:
+        """``texts`` maps each seed file name to its original text (what citations are cut from);
+        ``aliases`` are the documents' other names for an entity (see :mod:`czqa.aliases`)."""
         self.data = data
         self.texts = texts
         self.threshold = threshold
-        self.sentence_bm25 = BM25([s.embed_text for s in data.sentences])
-        self._terms = [set(terms(s.embed_text)) for s in data.sentences]
+        self.aliases = aliases or AliasTable()
+        expanded = [self.aliases.expand(s.embed_text) for s in data.sentences]
+        self.sentence_bm25 = BM25(expanded)
+        self._terms = [set(terms(t)) for t in expanded]
+        self._common = lowercase_words(texts.values())
         self._by_source: dict[str, tuple[list[int], list[int]]] = {}
         for i, s in enumerate(data.sentences):
             starts, rows = self._by_source.setdefault(s.source, ([], []))
@@ -105,7 +112,8 @@ class ExtractiveAnswerer:
 
     def score_sentences(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> list[Scored]:
         kind = answer_type(question)
-        weights = {t: self.sentence_bm25.idf(t) ** 2 for t in set(terms(question))}
+        weights = {t: self.sentence_bm25.idf(t) ** 2 for t in set(terms(self.aliases.expand(question)))}
+        asked = self._asked(question)
         context: dict[int, float] = {}
         for hit in hits[:CANDIDATE_CHUNKS]:
             c = self.data.chunks[hit.chunk]
@@ -120,10 +128,17 @@ class ExtractiveAnswerer:
             evidence = DENSE_WEIGHT * d + LEXICAL_WEIGHT * self._overlap(weights, r) + CONTEXT_WEIGHT * context[r]
             spans: tuple[Found, ...] = ()
             if kind:
-                spans = tuple(find_spans(kind, self._text(r), question))
+                spans = tuple(find_spans(kind, self._text(r), asked, common=self._common))
             scored.append(Scored(r, evidence + (TYPE_BONUS if spans else 0.0), evidence, spans))
         scored.sort(key=lambda x: -x.score)
         return scored
+
+    def _asked(self, question: str) -> str:
+        """The question plus the other names of the entities it mentions: a span that only
+        names someone the question already names ("Zhao Changpeng" when asked about CZ) is
+        not an answer."""
+        names = self.aliases.variants(question)
+        return f"{question} {' '.join(names)}" if names else question
 
     def _text(self, row: int) -> str:
         s = self.data.sentences[row]
@@ -146,7 +161,7 @@ class ExtractiveAnswerer:
     def _typed_near(self, kind: AnswerType, item: Scored, question: str) -> Scored | None:
         """The sentence beside ``item`` that holds a span of the asked type, if any."""
         for r in self._neighbours(item.sentence):
-            spans = tuple(find_spans(kind, self._text(r), question))
+            spans = tuple(find_spans(kind, self._text(r), self._asked(question), common=self._common))
             if spans:
                 return Scored(r, item.score, item.evidence, spans)
         return None
@@ -162,9 +177,24 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, qvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
         scored = self.score_sentences(question, qvec, hits)
-        # The strongest evidence among the top three (the type bonus can reorder them).
+        kind = answer_type(question)
+        best = scored[0] if scored else None
+        citations: list[Citation] = []
+        if best is not None:
+            citations = [self._citation(best.sentence)]
+            if kind and not best.spans:
+                typed = next((s for s in scored[:3] if s.spans and s.score >= best.score - SECOND_QUOTE_MARGIN), None)
+                near = typed or self._typed_near(kind, best, question)
+                if near is not None:
+                    best = near
+                    citations.insert(0, self._citation(near.sentence))
+        short = self._best_span(best, question) if best is not None else None
+        short_answer = short.text if short else None
+        # The strongest evidence among the top three (the type bonus can reorder them). (Also
+        # declining typed questions with no typed span in reach was tried: with the regex span
+        # finder, unanswerable questions nearly always find some span, so it only cost answers.)
         confidence = max((s.evidence for s in scored[:3]), default=0.0)
-        if not scored or confidence < self.threshold:
+        if best is None or confidence < self.threshold:
             return Answer(
                 question=question,
                 text=_abstain_text(question),
@@ -172,17 +202,6 @@ class ExtractiveAnswerer:
                 passages=passages,
                 confidence=round(confidence, 4),
             )
-        kind = answer_type(question)
-        best = scored[0]
-        citations = [self._citation(best.sentence)]
-        if kind and not best.spans:
-            typed = next((s for s in scored[:3] if s.spans and s.score >= best.score - SECOND_QUOTE_MARGIN), None)
-            near = typed or self._typed_near(kind, best, question)
-            if near is not None:
-                best = near
-                citations.insert(0, self._citation(near.sentence))
-        short = self._best_span(best, question)
-        short_answer = short.text if short else None
 
         # Conflict: well-supported sentences giving a different value *of the same thing*: the
         # value must qualify the same word ("$4.35 billion fine" vs "$4.32 billion fine"), so a

@@ -46,6 +46,7 @@ class QA:
             if self._ready:
                 return
             started = time.perf_counter()
+            from czqa.aliases import AliasTable
             from czqa.encoder import NumpyMiniLM
             from czqa.extractive import ExtractiveAnswerer
             from czqa.retriever import HybridRetriever
@@ -58,9 +59,12 @@ class QA:
                 encoder=self._build_encoder,
             )
             self.texts = {d.source: d.text for d in docs}
+            self.aliases = AliasTable.from_texts(self.texts.values())
             self.encoder = self._query_encoder or NumpyMiniLM()
-            self.retriever = HybridRetriever(self.data)
-            self.extractive = ExtractiveAnswerer(self.data, self.texts, threshold=self.settings.abstain_threshold)
+            self.retriever = HybridRetriever(self.data, aliases=self.aliases)
+            self.extractive = ExtractiveAnswerer(
+                self.data, self.texts, threshold=self.settings.abstain_threshold, aliases=self.aliases
+            )
             self.load_seconds = time.perf_counter() - started
             self._ready = True
 

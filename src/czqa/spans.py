@@ -95,8 +95,23 @@ def _in_question(span: str, question: str) -> bool:
     return bool(words) and all(w in q for w in words)
 
 
-def find_spans(kind: AnswerType, text: str, question: str) -> list[Found]:
-    """Typed spans in ``text`` that are not just echoes of the question."""
+def lowercase_words(texts) -> frozenset[str]:
+    """Words the documents also write in lower case: "Prison", "Federal", "Crime" are words,
+    not names, so "Lompoc Federal Prison" is no person. Real names ("Richard Teng") only ever
+    appear capitalized. Links and slugs ("/highlights-from-richard-tengs-ama") are skipped:
+    a name is lower-cased there."""
+    words: set[str] = set()
+    for t in texts:
+        prose = re.sub(r"\S*[/_@#]\S*", " ", t)
+        words.update(re.findall(r"(?<![-\w])[a-z][a-z’']+(?![-\w])", prose))
+    return frozenset(words)
+
+
+def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[str] = frozenset()) -> list[Found]:
+    """Typed spans in ``text`` that are not just echoes of the question.
+
+    ``common`` (from :func:`lowercase_words`) rules out person "names" made of ordinary words.
+    """
     out: list[Found] = []
     pattern = PATTERNS[kind]
     for m in pattern.finditer(text):
@@ -115,6 +130,8 @@ def find_spans(kind: AnswerType, text: str, question: str) -> list[Found]:
             while words and words[0] in _NOT_PERSON:
                 words = words[1:]
             if (len(words) < 2 and words != ["CZ"]) or all(w in _NOT_PERSON for w in words):
+                continue
+            if any(w.lower() in common for w in words if len(w) > 2):
                 continue
             value = " ".join(words)
         if kind == "number" and PATTERNS["date"].fullmatch(value):

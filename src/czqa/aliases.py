@@ -1,0 +1,135 @@
+"""Names that the documents use for the same entity: "Changpeng Zhao (CZ)", "Zhao Changpeng".
+
+Questions say "CZ" where one article says "Zhao Changpeng" and another "Changpeng Zhao (CZ)";
+without knowing these are one person, BM25 ranks every passage that happens to spell "CZ" above
+the passage that answers, and the answerer offers "Zhao Changpeng" as the person a question
+about CZ is looking for. The aliases are read from the documents themselves, with two general
+rules (no per-corpus list):
+
+- an abbreviation defined in parentheses, "Long Form Words (LFW)", accepted when the
+  abbreviation's letters can be matched, in order, in the long form with the first letter at a
+  word start (Schwartz & Hearst, 2003);
+- a two-word capitalized name that also occurs with its words swapped ("Changpeng Zhao" /
+  "Zhao Changpeng"): family-name-first and given-name-first spellings of one person.
+
+Groups are merged transitively, and every member maps to the group's longest form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_FUNCTION_WORDS = frozenset({"and", "of", "the", "for", "&", "de", "in", "on"})
+_DEFINITION = re.compile(
+    r"((?:[A-Z][\w’'.-]*\s+(?:(?:and|of|the|for|&|de|in|on)\s+)*){1,8})\(([A-Z][A-Za-z0-9]{1,7})\)"
+)
+_NAME_PAIR = re.compile(r"\b([A-Z][a-z]{2,})\s([A-Z][a-z]{2,})\b")
+
+
+def _long_form(words: list[str], short: str) -> list[str] | None:
+    """The shortest tail of ``words`` that the abbreviation ``short`` abbreviates, if any.
+
+    Schwartz-Hearst matching: walk the abbreviation backwards; each character must be found
+    further left in the long form, and the first one at the start of a word.
+    """
+    for n in range(1, len(words) + 1):
+        cand = words[-n:]
+        if cand[0].lower() in _FUNCTION_WORDS:
+            continue
+        text = " ".join(cand)
+        s, t = len(short) - 1, len(text) - 1
+        while s >= 0:
+            c = short[s].lower()
+            while t >= 0 and (text[t].lower() != c or (s == 0 and t > 0 and text[t - 1].isalnum())):
+                t -= 1
+            if t < 0:
+                break
+            s -= 1
+            t -= 1
+        if s < 0:
+            significant = [w for w in cand if w.lower() not in _FUNCTION_WORDS]
+            if len(significant) <= len(short) + 1:
+                return cand
+    return None
+
+
+@dataclass
+class AliasTable:
+    """Surface form -> the entity's canonical (longest) form, for every alias found."""
+
+    canonical: dict[str, str] = field(default_factory=dict)
+    _pattern: re.Pattern | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> AliasTable:
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.setdefault(x, x) != x:
+                x = parent[x]
+            return x
+
+        def union(a: str, b: str) -> None:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[rb] = ra
+
+        texts = list(texts)
+        for text in texts:
+            for m in _DEFINITION.finditer(text):
+                words, short = m.group(1).split(), m.group(2)
+                long = _long_form(words, short)
+                if long:
+                    union(" ".join(long), short)
+        pairs: set[tuple[str, str]] = set()
+        for text in texts:
+            pairs.update(_NAME_PAIR.findall(text))
+        for a, b in pairs:
+            if (b, a) in pairs and a < b:
+                union(f"{a} {b}", f"{b} {a}")
+        groups: dict[str, list[str]] = {}
+        for x in list(parent):
+            groups.setdefault(find(x), []).append(x)
+        canonical = {}
+        for members in groups.values():
+            if len(members) > 1:
+                best = max(members, key=lambda s: (len(s.split()), len(s), s))
+                for s in members:
+                    canonical[s] = best
+        return cls(canonical)
+
+    def mentions(self, text: str) -> list[str]:
+        """Canonical forms of the entities ``text`` mentions by an alias (case-sensitive)."""
+        found = []
+        for surface, canon in self.canonical.items():
+            if surface != canon and re.search(rf"(?<!\w){re.escape(surface)}(?!\w)", text):
+                found.append(canon)
+        return sorted(set(found))
+
+    def expand(self, text: str) -> str:
+        """``text`` with every alias replaced by its entity's canonical form (for matching only).
+
+        Replacing rather than appending matters: "CZ" stays one entity, so a passage that says
+        "CZ" five times does not outrank, on that name alone, the passage that says "Zhao".
+        """
+        if not self.canonical:
+            return text
+        if self._pattern is None:
+            names = sorted((s for s, c in self.canonical.items() if s != c), key=len, reverse=True)
+            self._pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names)) if names else None
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self.canonical[m.group(0)], text)
+
+    def variants(self, text: str) -> list[str]:
+        """Every surface form of every entity ``text`` mentions by any of its names."""
+        out: set[str] = set()
+        members: dict[str, list[str]] = {}
+        for surface, canon in self.canonical.items():
+            members.setdefault(canon, []).append(surface)
+        for canon, names in members.items():
+            if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text) for n in names):
+                out.update(names)
+        return sorted(out)
