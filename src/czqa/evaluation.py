@@ -95,7 +95,9 @@ def _describe(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
         loc = ".".join(str(x) for x in err["loc"])
-        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+        # One JSON document per line: pydantic's "at line 1 column N" would name the wrong line.
+        msg = err["msg"].removeprefix("Value error, ").replace("at line 1 column", "at column")
+        parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
 
 

@@ -54,7 +54,7 @@ class Baseline(BaseModel):
 
     about: str = (
         f"Test-split metrics of czqa eval. tests/test_quality_gate.py fails when a gated metric falls more "
-        f"than its margin (czqa/quality_gate.py) below these. Refresh deliberately: {REFRESH_COMMAND}"
+        f"than its margin (src/czqa/quality_gate.py) below these. Refresh deliberately: {REFRESH_COMMAND}"
     )
     split: str
     mode: str
