@@ -10,8 +10,8 @@ Checks:
   * ids are unique and follow q001, q002, ... in order
   * type is one of the allowed types, split is dev or test
   * every evidence quote is a verbatim (byte-for-byte) substring of its seed
-    file, read from /work/main/seeds/<file> if that folder exists, else
-    /work/shared/seeds/<file>
+    file, read from this repository's seeds/<file> (beside eval/), else
+    /work/main/seeds/<file> or /work/shared/seeds/<file>
   * unanswerable  <=>  answers == [] and evidence == []
   * for answerable questions, at least one answer string occurs
     (case-insensitive, runs of whitespace treated as one space, since the
@@ -29,7 +29,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_QA = os.path.join(HERE, "qa.jsonl")
-SEED_DIRS = ["/work/main/seeds", "/work/shared/seeds"]
+# The repository's own seeds first: a fresh clone (CI) must check against the files it ships.
+SEED_DIRS = [os.path.join(os.path.dirname(HERE), "seeds"), "/work/main/seeds", "/work/shared/seeds"]
 FIELDS = ("id", "question", "answers", "evidence", "type", "split")
 TYPES = {"factoid", "numeric", "date", "person", "list",
          "multi_hop", "conflict", "unanswerable"}

@@ -65,6 +65,52 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(CzqaError):
+    """Options that cannot go together or name something that does not exist."""
+
+    exit_code = 2
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from czqa import quality_gate, report
+    from czqa.evaluation import evaluate, load_qa, select_split
+    from czqa.qa import QA, available_modes
+
+    if args.mode not in available_modes():
+        raise UsageError(f"Unknown answer mode {args.mode!r}; available: {', '.join(available_modes())}.")
+    if args.write_baseline and args.split != "test":
+        raise UsageError("--write-baseline records the test split; run it with --split test.")
+    records = select_split(load_qa(args.qa), args.split, source=args.qa)
+    qa = QA(_settings(args))
+    progress = not args.quiet and sys.stderr.isatty()
+    run = evaluate(qa, records, mode=args.mode, top_k=args.top_k, progress=progress, qa_file=args.qa, split=args.split)
+    baseline_path = args.qa.parent / quality_gate.BASELINE_NAME
+    note = _baseline_note(run, baseline_path) if args.split == "test" and not args.write_baseline else None
+    paths = report.write_all(run, args.out_dir, baseline_note=note)
+    print(report.terminal_summary(run, paths))
+    if note:
+        print(note)
+    if args.write_baseline:
+        quality_gate.write_baseline(run, baseline_path)
+        print(f"Recorded these test-split metrics as the quality-gate baseline in {baseline_path}; commit it.")
+    return 0
+
+
+def _baseline_note(run, path: Path) -> str | None:
+    from czqa import quality_gate
+
+    if not path.exists():
+        return None
+    baseline = quality_gate.load_baseline(path)
+    why = quality_gate.incomparable(baseline, run)
+    if why:
+        return f"Baseline {path}: not compared ({why})."
+    found = quality_gate.regressions(baseline.metrics, run.summary)
+    if not found:
+        return f"Baseline {path}: no gated metric fell more than its margin."
+    return f"Baseline {path}: REGRESSED: " + "; ".join(found) + "."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="czqa", description="Ask questions about a document collection; get exact, cited quotes.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what czqa is doing")
@@ -84,7 +130,35 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
     p_ask.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
     p_ask.set_defaults(func=cmd_ask)
+
+    p_eval = sub.add_parser(
+        "eval", help="score answers on the evaluation questions; write report.md, metrics.json and a chart"
+    )
+    p_eval.add_argument("--qa", type=Path, metavar="FILE", default=_default_qa_file(), help="question file (default: eval/qa.jsonl)")
+    p_eval.add_argument("--split", choices=("dev", "test", "all"), default="test", help="which questions (default: test)")
+    p_eval.add_argument("--mode", metavar="MODE", default="extractive", help="answer mode, one of czqa.qa.available_modes() (default: extractive)")
+    p_eval.add_argument("--out", dest="out_dir", metavar="DIR", type=Path, default=Path("eval/runs/latest"), help="report folder (default: eval/runs/latest)")
+    p_eval.add_argument("--top-k", type=_positive_int, metavar="N", help="passages to retrieve (default 5)")
+    p_eval.add_argument("--write-baseline", action="store_true", help="record this run as the CI quality-gate baseline (baseline.json beside the question file; test split only)")
+    p_eval.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
+    p_eval.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
+    p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p_eval.set_defaults(func=cmd_eval)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _default_qa_file() -> Path:
+    """eval/qa.jsonl in the current directory, else beside the source tree (editable install)."""
+    here = Path("eval/qa.jsonl")
+    beside_source = Path(__file__).resolve().parents[2] / "eval" / "qa.jsonl"
+    return here if here.exists() or not beside_source.exists() else beside_source
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,3 +35,9 @@ class BuildUnavailable(CzqaError):
     """Building the index needs sentence-transformers (and torch), which are not importable."""
 
     exit_code = 5
+
+
+class EvalSetError(CzqaError):
+    """The evaluation question file is missing or malformed, or the chosen split is empty."""
+
+    exit_code = 2

@@ -1,67 +1,144 @@
 """Evaluation over eval/qa.jsonl: load the set, run questions through QA, score, calibrate.
 
-These functions are the library side of evaluation: a batch runner and the metrics, importable
-from scripts and tests. The abstention threshold in :class:`czqa.settings.Settings` comes from
+These functions are the library side of ``czqa eval``: the question records, a batch runner over
+the public :meth:`czqa.QA.answer` API, per-question scoring and the aggregate figures, importable
+from scripts and tests. The pure metric functions live in :mod:`czqa.metrics`; rendering lives in
+:mod:`czqa.report`. The abstention threshold in :class:`czqa.settings.Settings` comes from
 :func:`calibrate_threshold` on the *dev* split, so figures on the test split are not tuned to
 themselves.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
 import json
-import re
-import string
+import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from czqa import metrics
+from czqa.errors import EvalSetError
+from czqa.metrics import contains_answer, normalize_answer  # noqa: F401  (public names, kept here)
 from czqa.models import Answer
 
-QUESTION_TYPES = ("factoid", "numeric", "date", "person", "list", "multi_hop", "conflict", "unanswerable")
+QuestionType = Literal["factoid", "numeric", "date", "person", "list", "multi_hop", "conflict", "unanswerable"]
+QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
+SPLITS = ("dev", "test")
+
+# Retrieval ranks reported as hit@k.
+HIT_KS = (1, 5)
 
 
 class Evidence(BaseModel):
     file: str
-    quote: str
+    quote: str = Field(min_length=1)
 
 
 class QARecord(BaseModel):
-    id: str
-    question: str
+    """One question of the eval set. ``answers == []`` means the documents do not answer it."""
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
     answers: list[str]
     evidence: list[Evidence]
-    type: str
-    split: str
+    type: QuestionType
+    split: Literal["dev", "test"]
+
+    @model_validator(mode="after")
+    def _unanswerable_has_no_answers(self) -> "QARecord":
+        if (self.type == "unanswerable") != (not self.answers):
+            raise ValueError("type 'unanswerable' must go with answers == [] (and only it)")
+        return self
 
     @property
     def answerable(self) -> bool:
         return bool(self.answers)
 
 
+# --- loading ----------------------------------------------------------------------------------
+
+
 def load_qa(path: Path) -> list[QARecord]:
-    records = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(QARecord.model_validate_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: {exc}") from exc
+    """Read a JSON-lines question file; a bad line raises :class:`EvalSetError` naming its number."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise EvalSetError(f"Question file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalSetError(f"Cannot read question file {path}: {exc}") from None
+    records: list[QARecord] = []
+    seen: dict[str, int] = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = QARecord.model_validate_json(line)
+        except ValidationError as exc:
+            raise EvalSetError(f"{path}:{n}: {_describe(exc)}") from None
+        if rec.id in seen:
+            raise EvalSetError(f"{path}:{n}: duplicate id {rec.id!r} (first on line {seen[rec.id]})")
+        seen[rec.id] = n
+        records.append(rec)
+    if not records:
+        raise EvalSetError(f"Question file {path} holds no questions.")
     return records
 
 
-def normalize_answer(text: str) -> str:
-    """SQuAD's official normalization: lower-case, drop punctuation and articles, fold spaces."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation) | {"“", "”", "‘", "’", "—", "–"})
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(x) for x in err["loc"])
+        # One JSON document per line: pydantic's "at line 1 column N" would name the wrong line.
+        msg = err["msg"].removeprefix("Value error, ").replace("at line 1 column", "at column")
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
 
 
-def contains_answer(reply: str, answers: list[str]) -> bool:
-    r = normalize_answer(reply)
-    return any(normalize_answer(a) and normalize_answer(a) in r for a in answers)
+def select_split(records: Sequence[QARecord], split: str, *, source: Path | str = "the question file") -> list[QARecord]:
+    """The records of ``split`` ("dev", "test" or "all"); an empty selection is an error."""
+    if split not in (*SPLITS, "all"):
+        raise EvalSetError(f"Unknown split {split!r}; use dev, test or all.")
+    chosen = [r for r in records if split == "all" or r.split == split]
+    if not chosen:
+        raise EvalSetError(f"No questions in the {split!r} split of {source}.")
+    return chosen
+
+
+def fingerprint(records: Sequence[QARecord]) -> str:
+    """sha256 of the records' canonical JSON: tells whether a baseline was measured on this set."""
+    blob = "\n".join(r.model_dump_json() for r in records)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def gold_spans(record: QARecord, texts: dict[str, str]) -> list[metrics.Span]:
+    """Every occurrence of every evidence quote, as (file, start, end)."""
+    return [span for side in evidence_sides(record, texts) for span in side]
+
+
+def evidence_sides(record: QARecord, texts: dict[str, str]) -> list[list[metrics.Span]]:
+    """One list of spans per evidence quote (all its occurrences in its file)."""
+    return [[(ev.file, s, e) for s, e in metrics.find_all(texts.get(ev.file, ""), ev.quote)] for ev in record.evidence]
+
+
+def check_evidence(records: Sequence[QARecord], texts: dict[str, str]) -> None:
+    """Fail clearly when an evidence quote is not in the indexed documents (retrieval and citation
+    support would otherwise be scored against nothing, silently)."""
+    for rec in records:
+        for ev in rec.evidence:
+            if ev.file not in texts:
+                raise EvalSetError(f"{rec.id}: evidence file {ev.file!r} is not among the seed documents.")
+            if ev.quote not in texts[ev.file]:
+                raise EvalSetError(f"{rec.id}: evidence quote not found verbatim in {ev.file}: {ev.quote[:80]!r}")
+
+
+# --- running ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -73,62 +150,289 @@ class Result:
 
     @property
     def correct(self) -> bool:
+        """Unanswerable: declined. Answerable: not declined and the reply contains a gold answer."""
         if not self.record.answerable:
             return self.answer.abstained
         return not self.answer.abstained and contains_answer(self.answer.text, self.record.answers)
 
 
-def gold_spans(record: QARecord, texts: dict[str, str]) -> list[tuple[str, int, int]]:
-    spans = []
-    for ev in record.evidence:
-        text = texts.get(ev.file, "")
-        start = text.find(ev.quote)
-        if start >= 0:
-            spans.append((ev.file, start, start + len(ev.quote)))
-    return spans
-
-
-def _overlaps(source: str, start: int, end: int, spans: list[tuple[str, int, int]]) -> bool:
-    return any(source == f and start < e and s < end for f, s, e in spans)
-
-
-def run(qa, records: list[QARecord]) -> list[Result]:
-    """Answer every record with ``qa`` (a czqa.QA), timing each call."""
+def run(
+    qa,
+    records: Sequence[QARecord],
+    *,
+    mode: str = "extractive",
+    top_k: int | None = None,
+    progress: bool = False,
+) -> list[Result]:
+    """Answer every record with ``qa`` (a :class:`czqa.QA`) through its public ``answer()``,
+    timing each call; ``progress`` shows a tqdm bar on stderr."""
     qa.warm_up()
+    from tqdm import tqdm
+
     results = []
-    for rec in records:
+    for rec in tqdm(records, desc=f"eval ({mode})", unit="q", file=sys.stderr, disable=not progress):
         t0 = time.perf_counter()
-        ans = qa.answer(rec.question)
+        ans = qa.answer(rec.question, top_k=top_k, mode=mode)
         dt = time.perf_counter() - t0
-        spans = gold_spans(rec, qa.texts)
-        rank = next((i for i, p in enumerate(ans.passages, 1) if _overlaps(p.source, p.start, p.end, spans)), None)
+        rank = metrics.first_relevant_rank([(p.source, p.start, p.end) for p in ans.passages], gold_spans(rec, qa.texts))
         results.append(Result(rec, ans, dt, rank))
     return results
 
 
-def summarize(results: list[Result], texts: dict[str, str]) -> dict[str, float]:
-    answerable = [r for r in results if r.record.answerable]
-    unanswerable = [r for r in results if not r.record.answerable]
-    citations = [c for r in results for c in r.answer.citations]
-    latencies = sorted(r.seconds for r in results)
+# --- scoring ----------------------------------------------------------------------------------
 
-    def pct(xs: list[bool]) -> float:
-        return round(100.0 * sum(xs) / len(xs), 1) if xs else 0.0
+FAILURE_GROUPS = {
+    "answered_unanswerable": "answered an unanswerable question",
+    "declined_retrieved": "declined, though gold evidence was retrieved",
+    "declined_not_retrieved": "declined, gold evidence not retrieved",
+    "wrong_not_retrieved": "wrong answer, gold evidence not retrieved",
+    "wrong_not_quoted": "wrong answer, gold evidence retrieved but not quoted",
+    "wrong_quoted": "wrong answer, though a quote overlaps gold evidence",
+}
 
-    def quantile(q: float) -> float:
-        return round(1000 * latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1) if latencies else 0.0
 
+class QuestionScore(BaseModel):
+    """How one question went: what was expected, what came back, and each per-question metric.
+    Metrics that do not apply to the question (F1 of an unanswerable one) are ``None``."""
+
+    id: str
+    type: str
+    split: str
+    question: str
+    expected: list[str]
+    answerable: bool
+    reply: str
+    prediction: str = Field(description="What EM/F1 scored: the short answer, else the first quote, else ''.")
+    abstained: bool
+    correct: bool
+    contains: bool | None
+    exact_match: float | None
+    f1: float | None
+    gold_rank: int | None
+    citations: int
+    citations_valid: int
+    supported: bool | None = Field(description="Answered an answerable question with a quote overlapping gold evidence.")
+    sides_cited: int | None = None
+    sides: int | None = None
+    conflict_flagged: bool
+    confidence: float
+    seconds: float
+    failure: str | None = Field(description="A FAILURE_GROUPS key when not correct.")
+
+
+def score(result: Result, texts: dict[str, str]) -> QuestionScore:
+    rec, ans = result.record, result.answer
+    gold = gold_spans(rec, texts)
+    cites = [(c.source, c.start, c.end) for c in ans.citations]
+    if ans.abstained:
+        prediction = ""
+    elif ans.short_answer:
+        prediction = ans.short_answer
+    else:
+        prediction = " ".join(ans.citations[0].quote.split()) if ans.citations else ans.text
+    answered = rec.answerable and not ans.abstained
+    contains = (answered and contains_answer(ans.text, rec.answers)) if rec.answerable else None
+    sides = evidence_sides(rec, texts) if rec.type == "conflict" else None
+    cited_sides = metrics.sides_cited(cites, sides) if sides is not None else (None, None)
+    supported = any(metrics.overlaps_any(c, gold) for c in cites) if answered else None
+    correct = result.correct
+    return QuestionScore(
+        id=rec.id,
+        type=rec.type,
+        split=rec.split,
+        question=rec.question,
+        expected=rec.answers,
+        answerable=rec.answerable,
+        reply=ans.text,
+        prediction=prediction,
+        abstained=ans.abstained,
+        correct=correct,
+        contains=contains,
+        exact_match=metrics.exact_match(prediction, rec.answers) if rec.answerable else None,
+        f1=metrics.token_f1(prediction, rec.answers) if rec.answerable else None,
+        gold_rank=result.gold_rank,
+        citations=len(ans.citations),
+        citations_valid=sum(metrics.citation_is_valid(c.source, c.start, c.end, c.quote, texts) for c in ans.citations),
+        supported=supported,
+        sides_cited=cited_sides[0],
+        sides=cited_sides[1],
+        conflict_flagged=ans.conflict,
+        confidence=ans.confidence,
+        seconds=result.seconds,
+        failure=None if correct else _failure(rec.answerable, ans.abstained, result.gold_rank, supported),
+    )
+
+
+def _failure(answerable: bool, abstained: bool, gold_rank: int | None, supported: bool | None) -> str:
+    if not answerable:
+        return "answered_unanswerable"
+    if abstained:
+        return "declined_retrieved" if gold_rank else "declined_not_retrieved"
+    if not gold_rank:
+        return "wrong_not_retrieved"
+    return "wrong_quoted" if supported else "wrong_not_quoted"
+
+
+def score_all(results: Sequence[Result], texts: dict[str, str]) -> list[QuestionScore]:
+    return [score(r, texts) for r in results]
+
+
+# --- aggregating --------------------------------------------------------------------------------
+
+# Metric name -> what it measures; report.md prints these, so the definitions live in one place.
+METRIC_DEFINITIONS: dict[str, str] = {
+    "accuracy": "All questions: an answerable one is correct when not declined and the reply contains a gold "
+    "answer; an unanswerable one is correct when declined.",
+    "answer_accuracy": "Answerable questions: not declined and the reply (after SQuAD normalization) contains "
+    "one of the gold answers. A decline counts as wrong.",
+    "exact_match": "Answerable questions: SQuAD exact match of the prediction (the short answer, else the "
+    "first quote; '' when declined) with the best gold answer, after lower-casing and stripping "
+    "punctuation, articles and extra white space.",
+    "token_f1": "Answerable questions: SQuAD token F1 of the same prediction against the best gold answer.",
+    "hit@1": "Answerable questions: the first retrieved passage overlaps a gold evidence quote (same file, "
+    "at least one shared character).",
+    "hit@5": "Answerable questions: one of the first five retrieved passages overlaps gold evidence "
+    "(a run with --top-k below 5 can only hit within what it retrieved).",
+    "mrr": "Answerable questions: mean of 1/rank of the first passage overlapping gold evidence (0 when none); "
+    "on a 0-1 scale.",
+    "abstention_accuracy": "Unanswerable questions: share declined (\"The documents don't say\").",
+    "false_abstention_rate": "Answerable questions: share declined anyway (lower is better).",
+    "citation_validity": "All citations: the quote equals the source file's text at its offsets, character "
+    "for character.",
+    "citation_support": "Answered answerable questions: at least one citation overlaps a gold evidence quote.",
+    "conflict_all_sides_cited": "Conflict questions: every side (each gold evidence quote) is overlapped by "
+    "some citation.",
+    "conflict_side_recall": "Conflict questions: mean share of sides cited.",
+    "conflict_flagged": "Conflict questions: the answer says the documents disagree.",
+    "latency_p50_ms": "Median wall time of one answer() call, in milliseconds (nearest rank).",
+    "latency_p95_ms": "95th percentile of the same (nearest rank).",
+}
+
+def _pct(x: float | None) -> float | None:
+    return None if x is None else round(100.0 * x, 1)
+
+
+def aggregate(scores: Sequence[QuestionScore]) -> dict[str, float | int | None]:
+    """The headline figures over ``scores``: rates in percent (1 decimal), MRR on 0-1, latency in
+    ms; ``None`` where no question qualifies (e.g. no unanswerable questions in the split)."""
+    answerable = [s for s in scores if s.answerable]
+    unanswerable = [s for s in scores if not s.answerable]
+    answered = [s for s in answerable if not s.abstained]
+    conflicts = [s for s in scores if s.type == "conflict" and s.sides]
+    ranks = [s.gold_rank for s in answerable]
+    latencies = [s.seconds * 1000 for s in scores]
+    total_cites = sum(s.citations for s in scores)
+    mrr = metrics.mrr(ranks)
+    p50, p95 = metrics.percentile(latencies, 50), metrics.percentile(latencies, 95)
     return {
-        "questions": len(results),
-        "hit@5": pct([r.gold_rank is not None and r.gold_rank <= 5 for r in answerable]),
-        "answer_contains_gold": pct([contains_answer(r.answer.text, r.record.answers) for r in answerable]),
-        "answered_correctly": pct([r.correct for r in answerable]),
-        "unanswerable_declined": pct([r.answer.abstained for r in unanswerable]),
-        "false_declines": pct([r.answer.abstained for r in answerable]),
-        "citations_exact": pct([texts[c.source][c.start : c.end] == c.quote for c in citations]),
-        "latency_p50_ms": quantile(0.5),
-        "latency_p95_ms": quantile(0.95),
+        "questions": len(scores),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "accuracy": _pct(metrics.rate(s.correct for s in scores)),
+        "answer_accuracy": _pct(metrics.rate(s.correct for s in answerable)),
+        "exact_match": _pct(metrics.mean(s.exact_match or 0.0 for s in answerable)),
+        "token_f1": _pct(metrics.mean(s.f1 or 0.0 for s in answerable)),
+        **{f"hit@{k}": _pct(metrics.hit_at_k(ranks, k)) for k in HIT_KS},
+        "mrr": None if mrr is None else round(mrr, 3),
+        "abstention_accuracy": _pct(metrics.abstention_accuracy([s.abstained for s in unanswerable])),
+        "false_abstention_rate": _pct(metrics.false_abstention_rate([s.abstained for s in answerable])),
+        "citation_validity": _pct(sum(s.citations_valid for s in scores) / total_cites) if total_cites else None,
+        "citation_support": _pct(metrics.rate(bool(s.supported) for s in answered)),
+        "conflict_all_sides_cited": _pct(metrics.rate(s.sides_cited == s.sides for s in conflicts)),
+        "conflict_side_recall": _pct(metrics.mean((s.sides_cited or 0) / s.sides for s in conflicts if s.sides)),
+        "conflict_flagged": _pct(metrics.rate(s.conflict_flagged for s in scores if s.type == "conflict")),
+        "latency_p50_ms": None if p50 is None else round(p50, 1),
+        "latency_p95_ms": None if p95 is None else round(p95, 1),
     }
+
+
+def by_type(scores: Sequence[QuestionScore]) -> dict[str, dict[str, float | int | None]]:
+    """Per question type (in QUESTION_TYPES order): count, accuracy, retrieval, F1, declines."""
+    out = {}
+    for t in QUESTION_TYPES:
+        group = [s for s in scores if s.type == t]
+        if not group:
+            continue
+        ranks = [s.gold_rank for s in group if s.answerable]
+        mrr = metrics.mrr(ranks)
+        out[t] = {
+            "questions": len(group),
+            "accuracy": _pct(metrics.rate(s.correct for s in group)),
+            "hit@1": _pct(metrics.hit_at_k(ranks, 1)),
+            "hit@5": _pct(metrics.hit_at_k(ranks, 5)),
+            "mrr": None if mrr is None else round(mrr, 3),
+            "token_f1": _pct(metrics.mean(s.f1 or 0.0 for s in group if s.answerable)),
+            "declined": _pct(metrics.rate(s.abstained for s in group)),
+        }
+    return out
+
+
+def failure_groups(scores: Sequence[QuestionScore]) -> dict[str, list[QuestionScore]]:
+    """Failed questions by FAILURE_GROUPS key, largest group first."""
+    groups: dict[str, list[QuestionScore]] = {}
+    for s in scores:
+        if s.failure:
+            groups.setdefault(s.failure, []).append(s)
+    return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), list(FAILURE_GROUPS).index(kv[0]))))
+
+
+def summarize(results: Sequence[Result], texts: dict[str, str]) -> dict[str, float | int | None]:
+    """The headline figures of a run (see :func:`aggregate`)."""
+    return aggregate(score_all(results, texts))
+
+
+# --- a whole evaluation run -----------------------------------------------------------------------
+
+
+class EvalRun(BaseModel):
+    """Everything one ``czqa eval`` run measured; ``metrics.json`` is this model."""
+
+    qa_file: str
+    split: str
+    mode: str
+    top_k: int
+    abstain_threshold: float
+    qa_fingerprint: str
+    created: str
+    czqa_version: str
+    summary: dict[str, float | int | None]
+    per_type: dict[str, dict[str, float | int | None]]
+    questions: list[QuestionScore]
+
+
+def evaluate(
+    qa,
+    records: Sequence[QARecord],
+    *,
+    mode: str = "extractive",
+    top_k: int | None = None,
+    progress: bool = False,
+    qa_file: Path | str = "",
+    split: str = "all",
+) -> EvalRun:
+    """Run ``records`` through ``qa`` and score them: the library side of ``czqa eval``."""
+    from czqa import __version__
+
+    qa.warm_up()
+    check_evidence(records, qa.texts)
+    results = run(qa, records, mode=mode, top_k=top_k, progress=progress)
+    scores = score_all(results, qa.texts)
+    return EvalRun(
+        qa_file=str(qa_file),
+        split=split,
+        mode=mode,
+        top_k=top_k or qa.settings.top_k,
+        abstain_threshold=qa.settings.abstain_threshold,
+        qa_fingerprint=fingerprint(records),
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        czqa_version=__version__,
+        summary=aggregate(scores),
+        per_type=by_type(scores),
+        questions=scores,
+    )
+
+
+# --- calibration ------------------------------------------------------------------------------------
 
 
 def calibrate_threshold(results: list[Result], *, max_false_declines: float = 0.05) -> float:
