@@ -234,3 +234,17 @@ def test_concurrent_visitors_are_queued_not_crashed(client_factory):
         history = result[0]
         assert [m["role"] for m in history] == ["user", "assistant"]
         assert 'class="czqa-reply"' in _text(history[-1])
+
+
+def test_serve_on_a_taken_port_fails_with_a_message(chat_server):
+    import subprocess
+    import sys
+    from urllib.parse import urlparse
+
+    port = str(urlparse(chat_server).port)
+    r = subprocess.run(
+        [sys.executable, "-m", "czqa.cli", "serve", "--port", port], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 1
+    assert f"Cannot serve on 127.0.0.1:{port}" in r.stderr and "--port" in r.stderr
+    assert "Traceback" not in r.stderr and "czqa chat page" not in r.stdout

@@ -147,7 +147,6 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, settings: Settings | Non
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     if not _is_loopback(host):
         print(f"note: serving on {host}, reachable from other machines", file=sys.stderr)
-    print(f"czqa chat page: http://{host}:{port} (index loaded in {qa.load_seconds:.1f}s; Ctrl+C stops)", flush=True)
     try:
         app.launch(
             server_name=host,
@@ -159,6 +158,10 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, settings: Settings | Non
             quiet=True,
             footer_links=["api", "gradio"],
             run_history=False,
+            prevent_thread_lock=True,
         )
     except OSError as exc:
-        raise CzqaError(f"Cannot serve on {host}:{port}: {exc}") from exc
+        raise CzqaError(f"Cannot serve on {host}:{port}: the port is taken or the "
+                        "address is not this machine's; choose another with --port or --host.") from exc
+    print(f"czqa chat page: http://{host}:{port} (index loaded in {qa.load_seconds:.1f}s; Ctrl+C stops)", flush=True)
+    app.block_thread()
