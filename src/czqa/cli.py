@@ -111,6 +111,13 @@ def _baseline_note(run, path: Path) -> str | None:
     return f"Baseline {path}: REGRESSED: " + "; ".join(found) + "."
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from czqa.web.app import serve  # imports Gradio: only this command pays for it
+
+    serve(host=args.host, port=args.port, settings=_settings(args))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="czqa", description="Ask questions about a document collection; get exact, cited quotes.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what czqa is doing")
@@ -144,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_eval.set_defaults(func=cmd_eval)
+    p_serve = sub.add_parser("serve", help="open the chat page (a local web app)")
+    p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p_serve.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
+    p_serve.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
+    p_serve.set_defaults(func=cmd_serve)
     return parser
 
 

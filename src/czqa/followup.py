@@ -1,0 +1,352 @@
+"""Resolve a follow-up question against the conversation so far, before retrieval.
+
+Retrieval sees one question at a time, so "When was he sentenced?" has nothing to search for:
+the name it means is in an earlier turn. This module rewrites such a question into one that
+stands on its own ("When was Changpeng Zhao sentenced?") and leaves every other question exactly
+as it was typed. It is deliberately rule-based and conservative: a wrong rewrite makes the page
+search for something the user did not ask, which is worse than searching for what they typed, so
+a pronoun is replaced only when an earlier turn offers a fitting name and the question itself
+does not already name one.
+
+What is resolved:
+
+- third-person pronouns (he/him/his, she/her, it/its, they/them/their): by the most salient
+  earlier name of a fitting kind: the previous short answer first, then the names in the
+  previous question, then older turns. Only the first mention of each referent is replaced
+  ("Where did Changpeng Zhao serve his sentence?"), and "he ... him" in one question get two
+  different people ("Why did Donald Trump pardon Changpeng Zhao?").
+- elliptical follow-ups ("What about He Yi?", "And Binance.US?"): the previous question is
+  asked again about the new name, which takes the place of the earlier name of the same kind.
+
+Names are found by capitalization (no NER model is available offline); a name's kind (person,
+organization, unknown) comes from its shape and a few organization words. Expletive "it"
+("Is it true that ...", "When did it happen?") is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["person", "org", "unknown"]
+
+LOOKBACK_TURNS = 3
+
+# Capitalized words that begin a question or sentence without naming anything.
+_NOT_NAME = frozenset(
+    """Who Whom Whose What When Where Why How Which Did Does Do Is Was Were Are Has Have Had Can Could
+    Will Would Should Shall May Might Must The A An And But Or Nor So Yet In On At For From To Of By
+    With Without About After Before During Since Until Into Over Under Between Against Among Per Via
+    He She It They We You I Me Him Her His Its Their Them Our Your My This That These Those There Then
+    Tell Give List Name Explain Describe Please Also Mr Mrs Ms Dr According Yes No Not Was Wasn
+    January February March April May June July August September October November December
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday""".split()
+)
+_CONNECTORS = frozenset({"of", "de", "van", "von", "bin", "al", "der", "la"})
+_ORG_WORDS = frozenset(
+    """Inc Corp Corporation Company Co Ltd LLC Group Holdings Exchange Bank Foundation Labs Capital
+    Financial Fund Ventures Partners Department Ministry Court Commission Agency Administration Office
+    Bureau Treasury Journal Times Post News Press Network University Institute Prison Government
+    Congress Senate Council Association Union Club Party Platform Academy Markets""".split()
+)
+_NOT_INITIALS = frozenset({"US", "UK", "EU", "UN", "AI", "TV", "PR", "ID", "OK", "HQ"})
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9]*(?:[.\-'’&][A-Za-z0-9]+)*")
+_POSSESSIVE = re.compile(r"[’']s?$")
+
+# Pronoun -> (referent group, grammatical role). Roles decide the replacement's form.
+_PRONOUNS: dict[str, tuple[str, str]] = {
+    "he": ("masc", "subject"),
+    "him": ("masc", "object"),
+    "his": ("masc", "possessive"),
+    "she": ("fem", "subject"),
+    "her": ("fem", "object-or-possessive"),
+    "hers": ("fem", "possessive"),
+    "it": ("neuter", "subject"),
+    "its": ("neuter", "possessive"),
+    "they": ("plural", "subject"),
+    "them": ("plural", "object"),
+    "their": ("plural", "possessive"),
+}
+_PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUNS) + r")\b", re.IGNORECASE)
+# Words after "it" that make it a dummy subject or an event, not a name's stand-in.
+_EXPLETIVE_NEXT = frozenset(
+    """true false possible impossible likely unlikely known said reported clear unclear important
+    necessary legal illegal happen happens happened occur occurs occurred mean means meant matter
+    matters seem seems seemed appear appears appeared take took takes turn turned""".split()
+)
+# Words after "her" that show it is an object ("meet her in", "tell her that"), not a possessive.
+_NOT_NOUN_AFTER_HER = frozenset(
+    """in on at to for from with about after before during and or but that when where why how if
+    as by into than then again too also first last yet""".split()
+)
+_ELLIPSIS = re.compile(
+    r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$|^\s*and\s+(?P<y>(?!(?:who|what|when|where|why|how|which|did|does|do|is|was|were|are)\b).+?)\s*\?\s*$",
+    re.IGNORECASE,
+)
+
+
+class Turn(BaseModel):
+    """One earlier exchange, as far as resolving later questions needs it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str = Field(description="The question as it was searched (already resolved).")
+    short_answer: str | None = Field(None, description="The answer's short span (a name, date, amount), if any.")
+    abstained: bool = False
+
+
+class Substitution(BaseModel):
+    """One reference that was filled in: what the user wrote and the name it was taken to mean."""
+
+    model_config = ConfigDict(frozen=True)
+
+    written: str
+    meant: str
+
+
+class Resolution(BaseModel):
+    """The question as asked and as it will be searched; equal when no context was needed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    asked: str
+    resolved: str
+    substitutions: list[Substitution] = Field(default_factory=list)
+
+    @property
+    def rewritten(self) -> bool:
+        return self.resolved != self.asked
+
+
+@dataclass(frozen=True)
+class Entity:
+    text: str
+    kind: Kind
+    start: int
+    end: int
+
+
+def _kind(words: list[str]) -> Kind:
+    if any(w in _ORG_WORDS for w in words):
+        return "org"
+    if len(words) == 1:
+        w = words[0]
+        if w.isupper() and w.isalpha():
+            # Two capitals are a person's initials (CZ); three or more an organization (SEC, DOJ).
+            if len(w) == 2:
+                return "unknown" if w in _NOT_INITIALS else "person"
+            return "org"
+        return "unknown"
+    return "person"
+
+
+def entities(text: str) -> list[Entity]:
+    """Capitalized names in ``text``, in order, with a guess at their kind.
+
+    A possessive ending ends a name ("Zhao Changpeng’s Early-Stage Binance" holds two), and a
+    pronoun "He" counts as a name only inside one ("He Yi").
+    """
+    found: list[Entity] = []
+    words = list(_WORD.finditer(text))
+    i = 0
+    while i < len(words):
+        w = words[i].group()
+        nxt = words[i + 1].group() if i + 1 < len(words) else ""
+        starts_name = w[0].isupper() and (
+            w not in _NOT_NAME or (w == "He" and nxt[:1].isupper() and nxt not in _NOT_NAME)
+        )
+        if not starts_name:
+            i += 1
+            continue
+        parts = [words[i]]
+        j = i
+        while not _POSSESSIVE.search(parts[-1].group()) and j + 1 < len(words):
+            gap = text[words[j].end() : words[j + 1].start()]
+            cand = words[j + 1].group()
+            if gap != " ":
+                break
+            if cand[0].isupper() and cand not in _NOT_NAME:
+                parts.append(words[j + 1])
+                j += 1
+            elif (
+                cand in _CONNECTORS
+                and j + 2 < len(words)
+                and text[words[j + 1].end() : words[j + 2].start()] == " "
+                and words[j + 2].group()[0].isupper()
+                and words[j + 2].group() not in _NOT_NAME
+            ):
+                parts.extend([words[j + 1], words[j + 2]])
+                j += 2
+            else:
+                break
+        start, end = parts[0].start(), parts[-1].end()
+        name = text[start:end]
+        stripped = _POSSESSIVE.sub("", name) if name.endswith(("’s", "'s")) else name
+        end -= len(name) - len(stripped)
+        found.append(Entity(stripped, _kind([p.group() for p in parts]), start, end))
+        i = j + 1
+    return found
+
+
+def _candidates(history: Sequence[Turn]) -> list[Entity]:
+    """Earlier names, most salient first: each turn's short answer, then its question."""
+    out: list[Entity] = []
+    for turn in list(history)[::-1][:LOOKBACK_TURNS]:
+        if turn.short_answer and not turn.abstained:
+            found = entities(turn.short_answer)
+            if re.match(r"\s*(?:who|whom)\b", turn.question, re.IGNORECASE):
+                # The answer to a who-question names people, whatever their names look like.
+                found = [Entity(e.text, "person", e.start, e.end) if e.kind == "unknown" else e for e in found]
+            out.extend(found)
+        out.extend(entities(turn.question))
+    seen: set[str] = set()
+    unique = []
+    for e in out:
+        if e.text.casefold() not in seen:
+            seen.add(e.text.casefold())
+            unique.append(e)
+    return unique
+
+
+def _fits(group: str, kind: Kind) -> int:
+    """How well a name of ``kind`` fits a pronoun group: 0 not at all, 2 best."""
+    table = {
+        "masc": {"person": 2, "unknown": 1},
+        "fem": {"person": 2, "unknown": 1},
+        "neuter": {"org": 2, "unknown": 1},
+        "plural": {"org": 2, "unknown": 1},
+    }
+    return table[group].get(kind, 0)
+
+
+def _is_expletive_it(question: str, match: re.Match) -> bool:
+    after = question[match.end() :].split()
+    return bool(after) and after[0].strip("?.,!").lower() in _EXPLETIVE_NEXT
+
+
+def _her_is_possessive(question: str, match: re.Match) -> bool:
+    after = question[match.end() :]
+    nxt = re.match(r"\s+([A-Za-z’']+)", after)
+    return bool(nxt) and nxt.group(1).lower() not in _NOT_NOUN_AFTER_HER
+
+
+def _form(name: str, role: str) -> str:
+    return f"{name}'s" if role == "possessive" else name
+
+
+def _plural_answer(history: Sequence[Turn]) -> str | None:
+    """"They" after an answer naming two or more people means those people."""
+    if not history:
+        return None
+    last = history[-1]
+    if not last.short_answer or last.abstained:
+        return None
+    people = [e.text for e in entities(last.short_answer) if e.kind == "person"]
+    if len(people) < 2:
+        return None
+    return ", ".join(people[:-1]) + " and " + people[-1]
+
+
+def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list[Substitution]]:
+    own = entities(question)
+    candidates = _candidates(history)
+    plural_people = _plural_answer(history)
+    previous = history[-1] if history else None
+    answer_is_value = bool(
+        previous and previous.short_answer and not previous.abstained and not entities(previous.short_answer)
+    )
+    used: dict[str, list[str]] = {}  # group -> names already given, in order
+    done: set[tuple[str, str]] = set()  # (group, name) already written out once
+    pieces: list[str] = []
+    subs: list[Substitution] = []
+    last = 0
+    for m in _PRONOUN.finditer(question):
+        word = m.group(1)
+        lower = word.lower()
+        group, role = _PRONOUNS[lower]
+        if word == "He" and entities(question[m.start() :]) and entities(question[m.start() :])[0].start == 0:
+            continue  # "He Yi": a name, not a pronoun
+        if lower == "it" and _is_expletive_it(question, m):
+            continue
+        if group == "neuter" and answer_is_value:
+            continue  # "How much did Binance pay?" "$4.32 billion" "Who paid it?": "it" is the fine
+        if lower == "her":
+            role = "possessive" if _her_is_possessive(question, m) else "object"
+        earlier_own = [e for e in own if e.end <= m.start() and _fits(group, e.kind)]
+        if earlier_own and role != "object":
+            continue  # the question names its own referent ("Did CZ say he was sorry?")
+        name: str | None = None
+        if group == "plural" and plural_people:
+            name = plural_people
+        else:
+            # An object pronoun never means the clause's own subject ("Why did Trump pardon
+            # him?"), and one name is not given to two pronoun groups in one question.
+            excluded = {e.text for e in own} | {n for g, names in used.items() if g != group for n in names}
+            ranked = sorted(
+                (c for c in candidates if _fits(group, c.kind) and c.text not in excluded),
+                key=lambda c: -_fits(group, c.kind),  # stable: salience breaks ties
+            )
+            taken = used.setdefault(group, [])
+            given = [n for names in used.values() for n in names]
+            if role == "object" and given:
+                # "Why did he pardon him?": the object is someone other than the subject, and
+                # only a name of the right kind will do (not any capitalized word).
+                others = [c for c in ranked if c.text not in given and _fits(group, c.kind) == 2]
+                name = others[0].text if others else None
+            elif taken:
+                name = taken[0]
+            elif ranked:
+                name = ranked[0].text
+        if name is None:
+            continue
+        if name not in used.setdefault(group, []):
+            used[group].append(name)
+        if (group, name) in done:
+            continue  # later mentions of the same referent keep their pronoun
+        done.add((group, name))
+        pieces.append(question[last : m.start()])
+        pieces.append(_form(name, role))
+        last = m.end()
+        subs.append(Substitution(written=word, meant=name))
+    pieces.append(question[last:])
+    return "".join(pieces), subs
+
+
+def _resolve_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, list[Substitution]] | None:
+    m = _ELLIPSIS.match(question)
+    if not m or not history:
+        return None
+    new = (m.group("x") or m.group("y")).strip()
+    new_entities = entities(new)
+    if not new_entities:
+        return None
+    previous = history[-1].question.strip()
+    old = entities(previous)
+    if not old:
+        return None
+    kind = new_entities[0].kind
+    same = [e for e in old if e.kind == kind]
+    target = same[0] if same else old[-1]
+    resolved = previous[: target.start] + new + previous[target.end :]
+    return resolved, [Substitution(written=question.strip(), meant=resolved)]
+
+
+def resolve_followup(question: str, history: Sequence[Turn]) -> Resolution:
+    """The question to search for, given the earlier turns of the conversation.
+
+    A question that names what it asks about comes back unchanged; so does any question when
+    there is no history, or when no earlier name fits its pronouns.
+    """
+    asked = " ".join(question.split())
+    if not history:
+        return Resolution(asked=asked, resolved=asked)
+    ellipsis = _resolve_ellipsis(asked, history)
+    if ellipsis is not None:
+        resolved, subs = ellipsis
+        return Resolution(asked=asked, resolved=resolved, substitutions=subs)
+    resolved, subs = _resolve_pronouns(asked, history)
+    return Resolution(asked=asked, resolved=resolved, substitutions=subs)

@@ -1,0 +1,132 @@
+"""One conversation turn of the chat page, free of Gradio so it can be tested in-process.
+
+:meth:`ChatSession.respond` is the page's whole behaviour for a submitted message: check the
+input, resolve a follow-up against the earlier turns, stream the reply (provisional text first
+when the answer mode generates it), then replace it with the verified Answer and fill the
+Sources panel. It yields complete screen states, which the Gradio layer hands to its components
+unchanged. Chat messages are plain ``{"role", "content"}`` dicts with HTML content.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from czqa.errors import CzqaError, InvalidQuestion
+from czqa.followup import Resolution, Turn, resolve_followup
+from czqa.models import Answer, Delta
+from czqa.qa import QA, available_modes
+from czqa.render import (
+    render_answer,
+    render_notice,
+    render_searching,
+    render_sources,
+    render_streaming,
+    render_user,
+)
+from czqa.sources import SourceInfo, describe_sources
+
+log = logging.getLogger(__name__)
+
+Message = dict  # {"role": "user" | "assistant", "content": str (HTML)}
+
+
+@dataclass(frozen=True)
+class Screen:
+    """Everything one step of a reply changes on the page."""
+
+    messages: list[Message]
+    sources_html: str | None  # None: leave the Sources panel as it is
+    turns: list[Turn]
+    textbox: str
+    answer: Answer | None = None
+    resolution: Resolution | None = None
+
+
+@dataclass
+class ChatSession:
+    """The page's logic over one loaded :class:`QA`, shared by every visitor (it keeps no per-user state)."""
+
+    qa: QA
+    sources: dict[str, SourceInfo] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, qa: QA) -> "ChatSession":
+        """Load the index now (not on the first message) and read the documents' titles."""
+        qa.warm_up()
+        return cls(qa=qa, sources=describe_sources(qa.texts))
+
+    def empty_sources(self) -> str:
+        return render_sources(None, sources=self.sources)
+
+    def respond(
+        self, message: str | None, history: list[Message] | None, turns: list[Turn] | None, mode: str | None
+    ) -> Iterator[Screen]:
+        """Yield the page's states while answering ``message``; the last one is final."""
+        history = list(history or [])
+        turns = list(turns or [])
+        mode = mode or available_modes()[0]
+        text = message if isinstance(message, str) else ""
+        try:
+            self.qa.validate(text)
+        except InvalidQuestion as exc:
+            # Keep a too-long question in the box so it can be shortened; clear an empty one.
+            yield Screen(
+                messages=[*history, {"role": "assistant", "content": render_notice(str(exc))}],
+                sources_html=None,
+                turns=turns,
+                textbox=text if text.strip() else "",
+            )
+            return
+        resolution = resolve_followup(text, turns)
+        user = {"role": "user", "content": render_user(text)}
+        yield Screen(
+            messages=[*history, user, {"role": "assistant", "content": render_searching(resolution=resolution)}],
+            sources_html=render_sources(None, sources=self.sources, resolution=resolution),
+            turns=turns,
+            textbox="",
+            resolution=resolution,
+        )
+        streamed = ""
+        try:
+            for event in self.qa.stream(resolution.resolved, mode=mode):
+                if isinstance(event, Delta):
+                    streamed += event.text
+                    yield Screen(
+                        messages=[*history, user, {"role": "assistant", "content": render_streaming(streamed, resolution=resolution)}],
+                        sources_html=render_sources(None, sources=self.sources, resolution=resolution),
+                        turns=turns,
+                        textbox="",
+                        resolution=resolution,
+                    )
+                elif isinstance(event, Answer):
+                    turn = Turn(question=resolution.resolved, short_answer=event.short_answer, abstained=event.abstained)
+                    yield Screen(
+                        messages=[
+                            *history,
+                            user,
+                            {"role": "assistant", "content": render_answer(event, sources=self.sources, resolution=resolution)},
+                        ],
+                        sources_html=render_sources(event, sources=self.sources, resolution=resolution),
+                        turns=[*turns, turn],
+                        textbox="",
+                        answer=event,
+                        resolution=resolution,
+                    )
+        except CzqaError as exc:
+            yield self._failed(history, user, turns, str(exc), resolution)
+        except Exception:  # a page must answer with a message, never hang or show a traceback
+            log.exception("answering %r failed", resolution.resolved)
+            yield self._failed(
+                history, user, turns, "Something went wrong while answering; please try again.", resolution
+            )
+
+    def _failed(self, history, user, turns, message: str, resolution: Resolution) -> Screen:
+        return Screen(
+            messages=[*history, user, {"role": "assistant", "content": render_notice(message)}],
+            sources_html=render_sources(None, sources=self.sources, resolution=resolution),
+            turns=turns,
+            textbox="",
+            resolution=resolution,
+        )
