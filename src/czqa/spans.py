@@ -71,22 +71,37 @@ class Found:
     text: str  # the span, white space folded
 
 
+_TYPE_CUES: tuple[tuple[AnswerType, re.Pattern], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("duration", r"\bhow long\b|\bfor how many (?:months|years|days)\b|\bhow many (?:months|years|days|weeks)\b"),
+        ("amount", r"\bhow much\b|\bwhat (?:was |is )?(?:the )?(?:amount|fine|penalty|price|sum|valuation|salary|fee)\b|\bhow large (?:a|was the) (?:fine|penalty)\b"),
+        ("number", r"\bhow many\b|\bwhat (?:percentage|percent|share|number|proportion)\b|\bhow old\b"),
+        ("date", r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month|day)\b|\bon what date\b|\bin what year\b"),
+        ("person", r"\bwho(?:m|se)?\b|\bwhich (?:person|executive|officer|man|woman|judge|journalist|author|founder|company founder)\b|\bwhat (?:is|was) the name of\b"),
+        ("place", r"\bwhere\b|\bwhich (?:city|country|place|town|region|exchange headquarters)\b|\bin what (?:city|country)\b"),
+    )
+)
+_OPEN_CUE = re.compile(r"\b(?:what|which|why|how)\b")
+
+
 def answer_type(question: str) -> AnswerType | None:
-    """The type of short answer a question asks for, or None for open questions."""
+    """The type of short answer a question asks for, or None for open questions.
+
+    The question's *leading* interrogative decides: in "Which wallet company did CZ join when he
+    first entered crypto?" the "when" opens a subordinate clause, and the question asks for a
+    company, not a date. So the cue that starts earliest wins, and an open "what/which/why/how"
+    before every typed cue makes the question open.
+    """
     q = question.lower().strip()
-    if re.search(r"\bhow long\b|\bfor how many (?:months|years|days)\b|\bhow many (?:months|years|days|weeks)\b", q):
-        return "duration"
-    if re.search(r"\bhow much\b|\bwhat (?:was |is )?(?:the )?(?:amount|fine|penalty|price|sum|valuation|salary|fee)\b|\bhow large (?:a|was the) (?:fine|penalty)\b", q):
-        return "amount"
-    if re.search(r"\bhow many\b|\bwhat (?:percentage|percent|share|number|proportion)\b|\bhow old\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month|day)\b|\bon what date\b|\bin what year\b", q):
-        return "date"
-    if re.search(r"^(?:who|whom|whose)\b|\bwho\b|\bwhich (?:person|executive|officer|man|woman|judge|journalist|author|founder|company founder)\b|\bwhat (?:is|was) the name of\b", q):
-        return "person"
-    if re.search(r"\bwhere\b|\bwhich (?:city|country|place|town|region|exchange headquarters)\b|\bin what (?:city|country)\b", q):
-        return "place"
-    return None
+    found = [(m.start(), n, kind) for n, (kind, pattern) in enumerate(_TYPE_CUES) if (m := pattern.search(q))]
+    if not found:
+        return None
+    start, _, kind = min(found)
+    opener = _OPEN_CUE.search(q)
+    if opener and opener.start() < start:
+        return None
+    return kind
 
 
 def _in_question(span: str, question: str) -> bool:
