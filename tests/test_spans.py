@@ -1,0 +1,33 @@
+import pytest
+
+
+def test_ordinary_capitalized_words_are_not_a_person():
+    from czqa.spans import find_spans, lowercase_words
+
+    common = lowercase_words(["he served his sentence in a federal prison", "Richard Teng took over"])
+    text = "He was at Lompoc Federal Prison when Richard Teng wrote."
+    assert [f.text for f in find_spans("person", text, "Who wrote?", common=common)] == ["Richard Teng"]
+
+
+def test_names_lower_cased_in_links_still_count_as_names():
+    from czqa.spans import lowercase_words
+
+    common = lowercase_words(["see https://binance.com/blog/highlights-from-richard-tengs-ama", "a richly-paid job"])
+    assert "richard" not in common and "richly" not in common
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Which wallet company did CZ join when he first entered the crypto industry?", None),
+        ("How old was CZ when he started working daily?", "number"),
+        ("When was CZ let out of prison?", "date"),
+        ("In which month of 2024 did CZ begin his prison time?", "date"),
+        ("Who replaced CZ as CEO when he stepped down?", "person"),
+        ("What did CZ do for his backers when his startups went under?", None),
+    ],
+)
+def test_the_leading_question_word_decides_the_answer_type(question, kind):
+    from czqa.spans import answer_type
+
+    assert answer_type(question) == kind
