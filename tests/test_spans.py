@@ -31,3 +31,17 @@ def test_the_leading_question_word_decides_the_answer_type(question, kind):
     from czqa.spans import answer_type
 
     assert answer_type(question) == kind
+
+
+def test_which_with_a_role_noun_asks_for_a_person():
+    from czqa.spans import answer_type
+
+    assert answer_type("Which Wall Street Journal reporter wrote the story?") == "person"
+    assert answer_type("Which federal judge was the letter addressed to?") == "person"
+    assert answer_type("Which police force runs the course?") is None
+
+
+def test_a_month_is_not_part_of_a_name():
+    from czqa.spans import find_spans
+
+    assert find_spans("person", "Advertisement March 13, 2025", "Who was the attorney?") == []

@@ -64,6 +64,11 @@ _NOT_PERSON = frozenset(
 )
 
 
+_CALENDAR = frozenset(re.findall(r"[A-Z][a-z]+", _MONTH)) | frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)
+
+
 @dataclass(frozen=True)
 class Found:
     start: int  # where the match begins in the searched text (for proximity ranking)
@@ -78,7 +83,7 @@ _TYPE_CUES: tuple[tuple[AnswerType, re.Pattern], ...] = tuple(
         ("amount", r"\bhow much\b|\bwhat (?:was |is )?(?:the )?(?:amount|fine|penalty|price|sum|valuation|salary|fee)\b|\bhow large (?:a|was the) (?:fine|penalty)\b"),
         ("number", r"\bhow many\b|\bwhat (?:percentage|percent|share|number|proportion)\b|\bhow old\b"),
         ("date", r"\bwhen\b|\bwhat (?:year|date|month|day)\b|\bwhich (?:year|date|month|day)\b|\bon what date\b|\bin what year\b"),
-        ("person", r"\bwho(?:m|se)?\b|\bwhich (?:person|executive|officer|man|woman|judge|journalist|author|founder|company founder)\b|\bwhat (?:is|was) the name of\b"),
+        ("person", r"\bwho(?:m|se)?\b|\bwhich (?:[\w.'’-]+ ){0,3}?(?:person|people|executive|officer|man|woman|judge|journalist|reporter|author|writer|founder|lawyer|attorney|investor|capitalist|spokesperson|spokesman|host|ceo|chairman|president|director|prosecutor)s?\b|\bwhat (?:is|was) the name of\b"),
         ("place", r"\bwhere\b|\bwhich (?:city|country|place|town|region|exchange headquarters)\b|\bin what (?:city|country)\b"),
     )
 )
@@ -146,7 +151,7 @@ def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[
                 words = words[1:]
             if (len(words) < 2 and words != ["CZ"]) or all(w in _NOT_PERSON for w in words):
                 continue
-            if any(w.lower() in common for w in words if len(w) > 2):
+            if any(w.lower() in common or w.rstrip(".") in _CALENDAR for w in words if len(w) > 2):
                 continue
             value = " ".join(words)
         if kind == "number" and PATTERNS["date"].fullmatch(value):
