@@ -95,3 +95,15 @@ def test_unknown_mode_is_a_clear_error():
     r = czqa("ask", "--mode", "magic", "Who is CZ?")
     assert r.returncode == 1
     assert "Unknown answer mode 'magic'" in r.stderr
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    # `czqa ask … | head -1`: the reader leaves before the quotes are printed.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "czqa.cli", "ask", "--top-k", "10", "How much did Binance agree to pay?"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+    )
+    proc.stdout.close()  # nobody will read: the first write raises BrokenPipeError
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141
+    assert "Traceback" not in stderr

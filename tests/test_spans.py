@@ -45,3 +45,11 @@ def test_a_month_is_not_part_of_a_name():
     from czqa.spans import find_spans
 
     assert find_spans("person", "Advertisement March 13, 2025", "Who was the attorney?") == []
+
+
+def test_a_possessive_ends_a_name():
+    from czqa.spans import find_spans
+
+    text = "1 Recommending Candidates to Zhao Changpeng’s Early-Stage Binance at SOHO"
+    names = [f.text for f in find_spans("person", text, "Who founded Binance?")]
+    assert "Zhao Changpeng" in names and not any("’s" in n or "Early" in n for n in names)

@@ -149,6 +149,13 @@ def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[
             words = value.split()
             while words and words[0] in _NOT_PERSON:
                 words = words[1:]
+            # A possessive ends the name: "Zhao Changpeng’s Early-Stage Binance" -> Zhao Changpeng.
+            for i, w in enumerate(words):
+                if w.endswith(("’s", "'s")):
+                    words = words[:i] + [w[:-2]]
+                    break
+            if _in_question(" ".join(words), question):
+                continue
             if (len(words) < 2 and words != ["CZ"]) or all(w in _NOT_PERSON for w in words):
                 continue
             if any(w.lower() in common or w.rstrip(".") in _CALENDAR for w in words if len(w) > 2):
