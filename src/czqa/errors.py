@@ -35,3 +35,9 @@ class BuildUnavailable(CzqaError):
     """Building the index needs sentence-transformers (and torch), which are not importable."""
 
     exit_code = 5
+
+
+class LLMUnavailable(CzqaError):
+    """The ``llm`` answer mode was asked for, but no model or server is set up (or reachable)."""
+
+    exit_code = 6

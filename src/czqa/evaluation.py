@@ -92,13 +92,13 @@ def _overlaps(source: str, start: int, end: int, spans: list[tuple[str, int, int
     return any(source == f and start < e and s < end for f, s, e in spans)
 
 
-def run(qa, records: list[QARecord]) -> list[Result]:
-    """Answer every record with ``qa`` (a czqa.QA), timing each call."""
+def run(qa, records: list[QARecord], *, mode: str = "extractive") -> list[Result]:
+    """Answer every record with ``qa`` (a czqa.QA) in answer ``mode``, timing each call."""
     qa.warm_up()
     results = []
     for rec in records:
         t0 = time.perf_counter()
-        ans = qa.answer(rec.question)
+        ans = qa.answer(rec.question, mode=mode)
         dt = time.perf_counter() - t0
         spans = gold_spans(rec, qa.texts)
         rank = next((i for i, p in enumerate(ans.passages, 1) if _overlaps(p.source, p.start, p.end, spans)), None)
