@@ -53,7 +53,7 @@ class LLMSettings(BaseModel):
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
     api_key: str | None = None
     model: str = Field("local", description="model name sent to the server (Ollama and vLLM need a real one)")
-    max_tokens: int = Field(192, ge=8, le=4096, description="tokens the model may generate per answer")
+    max_tokens: int = Field(128, ge=8, le=4096, description="tokens the model may generate per answer")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0: greedy, reproducible answers")
     context_size: int = Field(2048, ge=512, description="llama.cpp context window (prompt + answer)")
     timeout: float = Field(120.0, gt=0, description="seconds to wait for a server's first byte")

@@ -1,7 +1,7 @@
 """The ``llm`` answer mode: a model writes the reply, verification decides what is shown.
 
-The model sees the retrieved passages as numbered sources (as many as fit its context window)
-and streams its reply; every piece is passed on as a :class:`~czqa.models.Delta` so a chat page
+The model sees the retrieved passages, each cut to the few sentences around its best match with
+the question, as numbered sources (as many as fit its context window), and streams its reply; every piece is passed on as a :class:`~czqa.models.Delta` so a chat page
 can show it at once. The finished reply then goes through :class:`~czqa.llm.verify.Verifier`:
 only sentences tied to an exact quote of a cited source survive, each followed by its quote,
 file and character offsets. When nothing survives (no valid citation, nothing supported, or the
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from czqa.llm.backends import ChatBackend
+from czqa.llm.excerpts import excerpts
 from czqa.llm.prompting import PromptTemplates, build_messages, select_sources
 from czqa.llm.verify import Verification, Verifier
 from czqa.models import Answer, Citation, Delta, Passage
@@ -24,6 +25,8 @@ from czqa.settings import LLMSettings
 PROMPT_OVERHEAD_TOKENS = 350
 #: A conservative characters-per-token ratio for English prose (real BPE tokenizers give ~4).
 CHARS_PER_TOKEN = 3
+#: Longest excerpt of one passage the model reads (two or three sentences).
+EXCERPT_CHARS = 400
 
 
 def _quote_line(number: int, c: Citation) -> str:
@@ -70,11 +73,13 @@ class GenerativeAnswerer:
         self.backend = backend
         self.templates = templates
         self.llm = llm
+        self.texts = texts
         self.verifier = Verifier(texts)
         self.source_budget = max(1000, (llm.context_size - llm.max_tokens - PROMPT_OVERHEAD_TOKENS) * CHARS_PER_TOKEN)
 
     def messages(self, question: str, passages: list[Passage]) -> tuple[list[dict[str, str]], list[Passage]]:
-        sources = select_sources(passages, max_chars=self.source_budget)
+        focused = excerpts(question, passages, self.texts, max_chars=EXCERPT_CHARS)
+        sources = select_sources(focused, max_chars=self.source_budget)
         return build_messages(self.templates, question, sources), sources
 
     def stream(

@@ -11,8 +11,10 @@ A generated reply is a claim, not evidence. Each sentence of the reply is checke
   supports it.
 
 Two rules guard against a document steering the model: a passage holding text addressed to an
-AI ("ignore previous instructions", "say PWNED") supports nothing, and a reply whose supporting
-quotes share no content word with the question is not an answer to it.
+AI ("ignore previous instructions", "say PWNED") supports nothing, and a claim whose quote shares
+no content word with the question is not an answer to it. Bare fragments (a lone name or
+number, a restatement of the question) and repeated sentences are dropped too: a small model
+falls into lists and loops.
 
 What survives is returned with the reasons for everything that did not; the caller decides what
 to show (:mod:`czqa.llm.generative` falls back to the extractive answer when nothing survives).
@@ -23,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from czqa.lexical import terms
+from czqa.llm.excerpts import content_terms, question_terms, source_sentences
 from czqa.llm.prompting import NOT_IN_SOURCES
 from czqa.models import Citation, Passage
 
@@ -34,14 +36,18 @@ MAX_WINDOW = 2
 
 _CITE = re.compile(r"\[\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:,|;|and|&)\s*(?:sources?\s*)?\d{1,3})*)\s*\]", re.IGNORECASE)
 _REPLY_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+|\n+")
-_SOURCE_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9$])|\n\s*\n")
-_ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.)+$|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Corp|Ltd|No|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.$")
-#: Words that carry no claim: pronouns and fillers a reply uses to refer back ("he", "also").
-_FILLER = frozenset(
-    "he him his she her hers it its they them their theirs we us our you your i me my this that these those "
-    "also then there here one".split()
-)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+", re.MULTILINE)
+# "four months" and "4 months" state the same number; "one" is left out (too often not a number).
+_NUMBER_WORDS = {
+    w: str(n)
+    for n, w in enumerate(
+        "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+    if w != "_"
+} | {"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90"}
+_NUMBER_WORD = re.compile(rf"\b({'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
 _ABSTAIN = re.compile(
     r"^\W*(not in (the )?sources|the sources do not|the sources don't|i (do not|don't|cannot|can't) (know|answer))",
     re.IGNORECASE,
@@ -66,17 +72,24 @@ class Claim:
     problem: str | None = None  # why it was rejected, when it was
 
 
+# Why a claim was rejected (Claim.problem).
+NO_CONTENT = "adds nothing to the question"
+NO_SOURCE = "cites no real source"
+UNSUPPORTED = "not supported by the cited source"
+OFF_TOPIC = "its quote does not address the question"
+REPEATED = "repeats an earlier sentence"
+
+
 @dataclass
 class Verification:
     reply: str
     claims: list[Claim] = field(default_factory=list)
     model_abstained: bool = False  # the model said the sources do not answer the question
     invalid_refs: list[int] = field(default_factory=list)  # [n] with no source n
-    off_topic: bool = False  # supported, but the quotes share nothing with the question
 
     @property
     def supported(self) -> list[Claim]:
-        return [] if self.off_topic else [c for c in self.claims if c.citation is not None]
+        return [c for c in self.claims if c.citation is not None]
 
     @property
     def rejected(self) -> list[Claim]:
@@ -94,51 +107,24 @@ class Verification:
         if self.invalid_refs:
             refs = ", ".join(f"[{n}]" for n in sorted(set(self.invalid_refs)))
             parts.append(f"it cited {refs}, which is not one of the sources")
-        unsupported = [c for c in self.rejected if c.problem == "not supported by the cited source"]
-        if unsupported:
-            n = len(unsupported)
-            parts.append(f"{n} sentence{'s' if n > 1 else ''} not supported by the cited sources")
-        if self.off_topic:
-            parts.append("its quotes do not address the question")
+        for problem, what in ((UNSUPPORTED, "not supported by the cited sources"), (OFF_TOPIC, "off the question"), (NO_CONTENT, "without content")):
+            n = sum(c.problem == problem for c in self.claims)
+            if n:
+                parts.append(f"{n} sentence{'s' if n > 1 else ''} {what}")
         if not self.claims and not self.model_abstained:
             parts.append("the reply was empty")
         return "; ".join(parts)
 
 
-def content_terms(text: str) -> set[str]:
-    """The stemmed words a claim is checked on (czqa's BM25 analysis, minus fillers)."""
-    return {t for t in terms(text) if t not in _FILLER}
-
-
 def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-
-
-def source_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans (offsets into ``text``) inside ``text[start:end]``, whitespace trimmed."""
-    spans, pos = [], start
-    region = text[start:end]
-    for m in _SOURCE_SENTENCE_END.finditer(region):
-        if _ABBREVIATION.search(region[max(0, m.start() - 12) : m.start()]):
-            continue  # "the U.S. District Court", "Mr. Zhao": not a sentence end
-        spans.append((pos, start + m.start()))
-        pos = start + m.end()
-    spans.append((pos, end))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    digits = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    return digits | {_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)}
 
 
 def split_reply(reply: str) -> list[tuple[str, tuple[int, ...]]]:
     """Reply sentences as (text without markers, cited numbers); a marker that opens a sentence
     ("… CEO. [1] He …") belongs to the sentence before it."""
-    pieces = [p.strip() for p in _REPLY_SENTENCE_END.split(reply) if p and p.strip()]
+    pieces = [p.strip() for p in _REPLY_SENTENCE_END.split(_LIST_MARKER.sub("", reply)) if p and p.strip()]
     out: list[tuple[str, list[int]]] = []
     for piece in pieces:
         lead = re.match(rf"^(?:\s*{_CITE.pattern}[.,;]?)+", piece, re.IGNORECASE)
@@ -160,11 +146,11 @@ class Verifier:
     def __init__(self, texts: dict[str, str]) -> None:
         self.texts = texts
 
-    def _best_quote(self, claim: str, question_terms: set[str], passage: Passage) -> tuple[float, tuple[int, int] | None]:
+    def _best_quote(self, claim: str, asked: set[str], passage: Passage) -> tuple[float, tuple[int, int] | None]:
         text = self.texts.get(passage.source)
         if text is None or text[passage.start : passage.end] != passage.text:
             return 0.0, None  # a source we cannot tie to the original file supports nothing
-        want = content_terms(claim) - question_terms
+        want = content_terms(claim) - asked
         numbers = _numbers(claim)
         if not want and not numbers:
             return 0.0, None
@@ -194,27 +180,30 @@ class Verifier:
         if not stripped or _ABSTAIN.match(stripped) or stripped.upper().startswith(NOT_IN_SOURCES):
             result.model_abstained = bool(stripped)
             return result
-        question_terms = content_terms(question)
+        asked = question_terms(question)
+        seen: set[str] = set()
         for text, cited in split_reply(reply):
-            valid = [n for n in cited if 1 <= n <= len(sources)]
+            result.claims.append(self._check(text, cited, sources, asked, seen))
+            seen.add(text.lower())
             result.invalid_refs.extend(n for n in cited if not 1 <= n <= len(sources))
-            if not (content_terms(text) - question_terms) and not _numbers(text):
-                result.claims.append(Claim(text, cited, problem="no content"))
-                continue
-            if cited and not valid:
-                result.claims.append(Claim(text, cited, problem="cites no real source"))
-                continue
-            candidates = valid or list(range(1, len(sources) + 1))
-            scored = [(self._best_quote(text, question_terms, sources[n - 1]), n) for n in candidates]
-            (coverage, span), n = max(scored, key=lambda x: x[0][0])
-            if span is None or coverage < MIN_COVERAGE:
-                result.claims.append(Claim(text, cited, problem="not supported by the cited source"))
-                continue
-            p = sources[n - 1]
-            quote = self.texts[p.source][span[0] : span[1]]
-            citation = Citation(source=p.source, start=span[0], end=span[1], quote=quote)
-            result.claims.append(Claim(text, cited, citation=citation, source_number=n))
-        kept = [c for c in result.claims if c.citation is not None]
-        if kept and question_terms and not any(question_terms & content_terms(c.citation.quote) for c in kept):
-            result.off_topic = True
         return result
+
+    def _check(self, text: str, cited: tuple[int, ...], sources: list[Passage], asked: set[str], seen: set[str]) -> Claim:
+        if text.lower() in seen:
+            return Claim(text, cited, problem=REPEATED)
+        words, numbers = content_terms(text), _numbers(text)
+        # A claim must say something beyond the question, and be more than a bare name or number.
+        if not (words - asked or numbers) or len(words | numbers) < 2:
+            return Claim(text, cited, problem=NO_CONTENT)
+        valid = [n for n in cited if 1 <= n <= len(sources)]
+        if cited and not valid:
+            return Claim(text, cited, problem=NO_SOURCE)
+        candidates = valid or list(range(1, len(sources) + 1))
+        (coverage, span), n = max(((self._best_quote(text, asked, sources[n - 1]), n) for n in candidates), key=lambda x: x[0][0])
+        if span is None or coverage < MIN_COVERAGE:
+            return Claim(text, cited, problem=UNSUPPORTED)
+        p = sources[n - 1]
+        quote = self.texts[p.source][span[0] : span[1]]
+        if asked and not asked & content_terms(quote):
+            return Claim(text, cited, problem=OFF_TOPIC)
+        return Claim(text, cited, citation=Citation(source=p.source, start=span[0], end=span[1], quote=quote), source_number=n)
