@@ -78,6 +78,19 @@ def test_backend_streams_a_reply_over_sse(server_url):
     assert "".join(pieces).strip()
 
 
+def test_server_and_in_process_backends_give_the_same_reply(server_url, gguf_path):
+    from czqa.llm.backends import LlamaCppBackend
+
+    messages = [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "Source: The bridge reopened on 4 May 2021 after two years of repairs.\nQuestion: When did the bridge reopen?"},
+    ]
+    remote = "".join(OpenAICompatBackend(server_url).stream_chat(messages, max_tokens=40, temperature=0.0))
+    local = "".join(LlamaCppBackend(gguf_path).stream_chat(messages, max_tokens=40, temperature=0.0))
+    assert "2021" in remote
+    assert remote == local
+
+
 def test_czqa_answers_through_the_server(remote_qa, qa):
     question = "Who replaced Changpeng Zhao as Binance's CEO?"
     events = list(remote_qa.stream(question, mode="llm"))

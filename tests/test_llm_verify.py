@@ -122,7 +122,8 @@ def test_numbers_must_appear_verbatim(verifier, sources):
     q = "How long was CZ's prison sentence?"
     assert not verifier.verify("The court sentenced him to 5 years in prison [2].", sources, q).ok
     assert verifier.verify("The court sentenced him to 4 months in prison [2].", sources, q).ok  # "four months"
-    assert verifier.verify("The court sentenced him on April 30, 2024 [2].", sources, q).ok
+    assert verifier.verify("The court sentenced him on April 30, 2024 [2].", sources, "When was CZ sentenced?").ok
+    assert not verifier.verify("The court sentenced him on April 30, 2023 [2].", sources, "When was CZ sentenced?").ok
 
 
 def test_model_saying_not_in_sources_is_not_an_answer(verifier, sources):
@@ -161,6 +162,7 @@ def test_split_reply_attaches_markers_to_their_sentence():
         ("No source here", ()),
     ]
     assert split_reply("A [Source 1, 2] and B [1 and 3].") == [("A and B.", (1, 2, 3))]
+    assert split_reply("The answer to the question is: Richard Teng [1].\nAnswer:") == [("Richard Teng.", (1,))]
 
 
 def test_source_sentences_are_exact_trimmed_spans(texts, sources):
@@ -184,3 +186,29 @@ def test_a_closing_quote_belongs_to_its_sentence(texts):
     start = text.index("On April 30, 2024")
     spans = source_sentences(text, start, text.index("2 Time in Prison", start))
     assert text[slice(*spans[0])].endswith("Bank Secrecy Act charges.”")
+
+
+def test_relevance_weighs_rare_question_words(verifier, texts):
+    from czqa.llm.excerpts import question_terms
+
+    q = question_terms("Name a place where Binance relocated its headquarters after leaving China.")
+    assert verifier.relevance(q, "From Japan to Malta, to Dubai, Binance relocated headquarters repeatedly") > 0.3
+    # Shares "place" and the ubiquitous "Binance", but says nothing about a relocation.
+    assert verifier.relevance(q, "Yet those old stories and places live on in legend, where the Binance dream began.") < 0.3
+
+
+def test_a_question_for_a_value_needs_a_reply_that_gives_one(verifier, sources):
+    q = "When was CZ sentenced?"
+    assert verifier.verify("He was sentenced on April 30, 2024 [2].", sources, q).ok
+    check = verifier.verify("The court in Seattle sentenced him to prison [2].", sources, q)
+    assert not check.ok and check.claims[0].problem == "gives no date, which the question asks for"
+    assert "the reply gives no date" in check.problems()
+
+
+def test_a_looping_reply_is_recognised():
+    from czqa.llm.generative import repeats_itself
+
+    assert repeats_itself("1. CZ\n2. Zhao\n3. CZ\n4.")
+    assert repeats_itself("The source is 1.\n\nThe source is 1.\n")
+    assert not repeats_itself("1. CZ\n2. Zhao\n3. C")  # the last line is not finished yet
+    assert not repeats_itself("Richard Teng replaced him [1].\nHe leads Binance now [1].\n")

@@ -97,6 +97,10 @@ class LlamaCppBackend:
     whole stream (released when the consumer finishes or abandons the generator).
     """
 
+    #: llama-cpp-python's server applies 1.1 by default; the same here, so both backends give a
+    #: model the same reply (and a small model loops a little less).
+    REPEAT_PENALTY = 1.1
+
     def __init__(self, model_path: Path, *, context_size: int = 2048, seed: int = 0) -> None:
         self.model_path = Path(model_path)
         self.context_size = context_size
@@ -125,7 +129,11 @@ class LlamaCppBackend:
         with self._generate_lock:
             try:
                 chunks = llama.create_chat_completion(
-                    messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    repeat_penalty=self.REPEAT_PENALTY,
+                    stream=True,
                 )
                 for chunk in chunks:
                     piece = chunk["choices"][0]["delta"].get("content")

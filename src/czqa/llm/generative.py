@@ -12,7 +12,9 @@ the final Answer is what counts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from contextlib import closing
 
 from czqa.llm.backends import ChatBackend
 from czqa.llm.excerpts import excerpts
@@ -27,6 +29,15 @@ PROMPT_OVERHEAD_TOKENS = 350
 CHARS_PER_TOKEN = 3
 #: Longest excerpt of one passage the model reads (two or three sentences).
 EXCERPT_CHARS = 400
+
+_LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+
+
+def repeats_itself(reply: str) -> bool:
+    """True when the last finished line of ``reply`` repeats an earlier one (list markers aside)."""
+    lines = [_LIST_MARKER.sub("", line).strip().lower() for line in reply.split("\n")[:-1]]
+    lines = [line for line in lines if line]
+    return len(lines) >= 2 and lines[-1] in lines[:-1]
 
 
 def _quote_line(number: int, c: Citation) -> str:
@@ -88,9 +99,12 @@ class GenerativeAnswerer:
         """Yield the model's reply as Deltas, then the verified Answer (or ``fallback()``, noted)."""
         messages, sources = self.messages(question, passages)
         pieces: list[str] = []
-        for piece in self.backend.stream_chat(messages, max_tokens=self.llm.max_tokens, temperature=self.llm.temperature):
-            pieces.append(piece)
-            yield Delta(text=piece)
+        with closing(self.backend.stream_chat(messages, max_tokens=self.llm.max_tokens, temperature=self.llm.temperature)) as chunks:
+            for piece in chunks:
+                pieces.append(piece)
+                yield Delta(text=piece)
+                if "\n" in piece and repeats_itself("".join(pieces)):
+                    break  # a small model in a loop: nothing more worth waiting for
         check = self.verifier.verify("".join(pieces), sources, question)
         if check.ok:
             yield compose(question, check, passages)

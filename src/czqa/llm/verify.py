@@ -12,9 +12,10 @@ A generated reply is a claim, not evidence. Each sentence of the reply is checke
 
 Two rules guard against a document steering the model: a passage holding text addressed to an
 AI ("ignore previous instructions", "say PWNED") supports nothing, and a claim whose quote shares
-no content word with the question is not an answer to it. Bare fragments (a lone name or
+too few of the question's rarer words is not an answer to it. Bare fragments (a lone name or
 number, a restatement of the question) and repeated sentences are dropped too: a small model
-falls into lists and loops.
+falls into lists and loops. A question asking for an amount, number, date or duration needs a
+reply that states one.
 
 What survives is returned with the reasons for everything that did not; the caller decides what
 to show (:mod:`czqa.llm.generative` falls back to the extractive answer when nothing survives).
@@ -22,15 +23,24 @@ to show (:mod:`czqa.llm.generative` falls back to the extractive answer when not
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 from czqa.llm.excerpts import content_terms, question_terms, source_sentences
 from czqa.llm.prompting import NOT_IN_SOURCES
 from czqa.models import Citation, Passage
+from czqa.spans import answer_type, find_spans
 
-#: Share of a claim's new content words that its quote must contain.
+#: Share of a claim's new content words (those not in the question) that its quote must contain.
 MIN_COVERAGE = 0.67
+#: Share of all its content words, the question's included ("X's first destination was Y"
+#: needs more than Y in the quote; a pronoun in the source may stand for the rest).
+MIN_COVERAGE_ALL = 0.5
+#: Share of the question's content words, weighted by rarity (idf over the seed sentences, so
+#: "Binance" counts little and "headquarters" much), a quote must hold to address the question.
+MIN_RELEVANCE = 0.3
 #: Sentences of a source that one claim may span (a claim can join two adjacent sentences).
 MAX_WINDOW = 2
 
@@ -38,6 +48,8 @@ _CITE = re.compile(r"\[\s*(?:sources?\s*)?(\d{1,3}(?:\s*(?:,|;|and|&)\s*(?:sourc
 _REPLY_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]*\s+|\n+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+", re.MULTILINE)
+# "The answer to the question is: …", "Answer: …": a preamble, not part of the claim.
+_PREAMBLE = re.compile(r"^\s*(?:the\s+)?(?:answer|response)(?:\s+to\s+(?:the|your|this)\s+question)?(?:\s+is)?\s*:\s*", re.IGNORECASE)
 # "four months" and "4 months" state the same number; "one" is left out (too often not a number).
 _NUMBER_WORDS = {
     w: str(n)
@@ -78,6 +90,9 @@ NO_SOURCE = "cites no real source"
 UNSUPPORTED = "not supported by the cited source"
 OFF_TOPIC = "its quote does not address the question"
 REPEATED = "repeats an earlier sentence"
+NO_VALUE = "gives no {kind}, which the question asks for"
+#: Answer types whose values patterns find reliably (czqa.spans); names and places are left out.
+_VALUE_TYPES = ("amount", "number", "date", "duration")
 
 
 @dataclass
@@ -111,6 +126,9 @@ class Verification:
             n = sum(c.problem == problem for c in self.claims)
             if n:
                 parts.append(f"{n} sentence{'s' if n > 1 else ''} {what}")
+        missing = next((c.problem for c in self.claims if c.problem and c.problem.startswith("gives no ")), None)
+        if missing:
+            parts.append(f"the reply {missing}")
         if not self.claims and not self.model_abstained:
             parts.append("the reply was empty")
         return "; ".join(parts)
@@ -133,10 +151,12 @@ def split_reply(reply: str) -> list[tuple[str, tuple[int, ...]]]:
             piece = piece[lead.end() :].strip()
             if not piece:
                 continue
+        piece = _PREAMBLE.sub("", piece)
         cited = [int(n) for m in _CITE.finditer(piece) for n in re.findall(r"\d+", m.group(1))]
         text = " ".join(_CITE.sub(" ", piece).split())
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-        out.append((text, cited))
+        if text.strip(" .:"):
+            out.append((text, cited))
     return [(t, tuple(dict.fromkeys(c))) for t, c in out]
 
 
@@ -145,12 +165,30 @@ class Verifier:
 
     def __init__(self, texts: dict[str, str]) -> None:
         self.texts = texts
+        df: Counter[str] = Counter()
+        n = 0
+        for text in texts.values():
+            for s, e in source_sentences(text, 0, len(text)):
+                df.update(content_terms(text[s:e]))
+                n += 1
+        self._idf = {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
+        self._idf_unseen = math.log(1 + n)
+
+    def relevance(self, asked: set[str], quote: str) -> float:
+        """The idf-weighted share of the question's content words that ``quote`` holds."""
+        weight = {t: self._idf.get(t, self._idf_unseen) for t in asked}
+        total = sum(weight.values())
+        have = content_terms(quote)
+        return sum(w for t, w in weight.items() if t in have) / total if total else 1.0
 
     def _best_quote(self, claim: str, asked: set[str], passage: Passage) -> tuple[float, tuple[int, int] | None]:
+        """The best-covering span of ``passage`` (one or two sentences) and the share of the claim's
+        new words it holds; (0, None) when no span holds the claim's numbers and half its words."""
         text = self.texts.get(passage.source)
         if text is None or text[passage.start : passage.end] != passage.text:
             return 0.0, None  # a source we cannot tie to the original file supports nothing
-        want = content_terms(claim) - asked
+        words = content_terms(claim)
+        want = words - asked
         numbers = _numbers(claim)
         if not want and not numbers:
             return 0.0, None
@@ -167,6 +205,8 @@ class Verifier:
                 if not numbers <= _numbers(quote):
                     continue
                 have = content_terms(quote)
+                if words and len(words & have) < MIN_COVERAGE_ALL * len(words):
+                    continue
                 coverage = len(want & have) / len(want) if want else 1.0
                 # Prefer higher coverage, then the shorter quote.
                 if coverage > best[0] or (coverage == best[0] and best[2] and end - start < best[1]):
@@ -186,6 +226,12 @@ class Verifier:
             result.claims.append(self._check(text, cited, sources, asked, seen))
             seen.add(text.lower())
             result.invalid_refs.extend(n for n in cited if not 1 <= n <= len(sources))
+        # "How much …?" wants an amount: a reply of true sentences that never gives one is no answer.
+        kind = answer_type(question)
+        if kind in _VALUE_TYPES and result.supported:
+            if not any(find_spans(kind, c.text, question) for c in result.supported):
+                problem = NO_VALUE.format(kind=kind)
+                result.claims = [replace(c, citation=None, source_number=None, problem=problem) if c.citation else c for c in result.claims]
         return result
 
     def _check(self, text: str, cited: tuple[int, ...], sources: list[Passage], asked: set[str], seen: set[str]) -> Claim:
@@ -204,6 +250,6 @@ class Verifier:
             return Claim(text, cited, problem=UNSUPPORTED)
         p = sources[n - 1]
         quote = self.texts[p.source][span[0] : span[1]]
-        if asked and not asked & content_terms(quote):
+        if self.relevance(asked, quote) < MIN_RELEVANCE:
             return Claim(text, cited, problem=OFF_TOPIC)
         return Claim(text, cited, citation=Citation(source=p.source, start=span[0], end=span[1], quote=quote), source_number=n)
