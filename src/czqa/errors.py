@@ -41,3 +41,9 @@ class EvalSetError(CzqaError):
     """The evaluation question file is missing or malformed, or the chosen split is empty."""
 
     exit_code = 2
+
+
+class LLMUnavailable(CzqaError):
+    """The ``llm`` answer mode was asked for, but no model or server is set up (or reachable)."""
+
+    exit_code = 6

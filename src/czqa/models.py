@@ -54,6 +54,11 @@ class Answer(BaseModel):
     confidence: float = Field(
         default=0.0, description="The evidence score the abstention threshold was compared with."
     )
+    note: str | None = Field(
+        default=None,
+        description="Set when an LLM reply was changed by verification: sentences removed, or the "
+        "extractive answer shown instead, and why.",
+    )
 
 
 class Delta(BaseModel):

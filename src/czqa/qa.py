@@ -18,14 +18,20 @@ from czqa.models import Answer, Delta, Passage
 from czqa.settings import Settings
 
 MODES = ("extractive",)
+LLM_MODE = "llm"
 
 
-def available_modes() -> tuple[str, ...]:
+def available_modes(settings: Settings | None = None) -> tuple[str, ...]:
     """The answer modes usable in this installation, default first.
 
-    The chat page offers exactly these; optional modes appear only when their extra is installed.
+    The chat page offers exactly these; optional modes appear only when their extra is installed:
+    ``"llm"`` when llama-cpp-python and a GGUF model are installed, or a server URL is configured
+    (a cheap check: nothing is loaded).
     """
-    return MODES
+    from czqa.llm.backends import unavailable_reason
+
+    llm = (settings or Settings.from_env()).llm
+    return MODES + (LLM_MODE,) if unavailable_reason(llm) is None else MODES
 
 
 class QA:
@@ -37,6 +43,8 @@ class QA:
         self._ready = False
         self.build_report: BuildReport | None = None
         self.load_seconds = 0.0
+        self._generative = None  # czqa.llm.generative.GenerativeAnswerer, built on first llm answer
+        self._llm_lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Read the seeds, load (or build) the index, and load the query encoder."""
@@ -106,9 +114,37 @@ class QA:
         The extractive answerer has nothing to stream and yields only the Answer; a generative mode
         yields text deltas first. The last event is always the verified Answer.
         """
-        if mode not in available_modes():
-            raise CzqaError(f"Unknown answer mode {mode!r}; available: {', '.join(available_modes())}.")
+        if mode == LLM_MODE:
+            yield from self._llm_stream(question, top_k=top_k)
+            return
+        if mode not in MODES:
+            raise CzqaError(f"Unknown answer mode {mode!r}; available: {', '.join(available_modes(self.settings))}.")
         yield self._extractive(question, top_k=top_k)
+
+    def generative(self):
+        """The LLM answerer, built once per QA (the model itself loads on its first answer).
+
+        Raises :class:`czqa.errors.LLMUnavailable`, saying how to enable the mode, before loading
+        anything when no backend is set up.
+        """
+        if self._generative is None:
+            from czqa.llm.backends import make_backend
+            from czqa.llm.generative import GenerativeAnswerer
+            from czqa.llm.prompting import load_templates
+
+            backend = make_backend(self.settings.llm)
+            templates = load_templates(self.settings.llm.prompts_dir, self.settings.llm.prompt_version)
+            self.warm_up()
+            with self._llm_lock:
+                if self._generative is None:
+                    self._generative = GenerativeAnswerer(backend, templates, self.texts, self.settings.llm)
+        return self._generative
+
+    def _llm_stream(self, question: str, *, top_k: int | None) -> Iterator[Delta | Answer]:
+        q = self.validate(question)
+        generative = self.generative()
+        passages = self.retrieve(q, top_k=top_k)
+        yield from generative.stream(q, passages, fallback=lambda: self._extractive(q, top_k=top_k))
 
     def _extractive(self, question: str, *, top_k: int | None = None) -> Answer:
         q = self.validate(question)

@@ -1,0 +1,110 @@
+"""Sentence spans of a seed file, and the short excerpts of retrieved passages a small model reads.
+
+Retrieved chunks run to ~160 tokens each; five of them are a long read for a 135M-parameter
+model on a CPU (time to first token grows with the prompt) and bury the answer in the middle.
+Each passage is cut down to the few sentences around its best match with the question. An
+excerpt is still an exact span of the original file, so verification and citations work on it
+unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from czqa.lexical import terms
+from czqa.models import Passage
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])([\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9$])|\n\s*\n")
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Za-z]\.)+$|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Corp|Ltd|No|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.$"
+)
+#: Words that carry no claim: pronouns, auxiliaries and other function words (czqa's BM25 list
+#: is short on purpose; a claim check needs the usual long one).
+_FILLER = frozenset(
+    """he him his himself she her hers herself it its itself they them their theirs themselves we us our
+    you your i me my this that these those also then there here one about above after again against all am
+    any because been before being below between both could did do does doing down during each few from
+    further had has have having how into just more most nor now off once only other out over own same
+    should so some than too under until up very were what when where which while who whom why would
+    went go goes got get gets can may might must shall yet still even ever""".split()
+)
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+
+#: Question words that say what kind of answer is wanted, not what it is about ("how much").
+_QUESTION_FILLER = frozenset(terms("much many long old often far kind type name named happen happened"))
+
+
+def question_terms(question: str) -> set[str]:
+    """The content words of a question that an answer's quote should share."""
+    return content_terms(question) - _QUESTION_FILLER
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words (czqa's BM25 analysis, minus pronouns and fillers)."""
+    return set(terms(" ".join(w for w in _WORD.findall(text.lower()) if w not in _FILLER)))
+
+
+def source_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans (offsets into ``text``) inside ``text[start:end]``, whitespace trimmed.
+
+    A period ends a sentence only before a capital, digit or quote, and not after an initialism
+    or a common abbreviation ("the U.S. District Court", "Mr. Zhao"); a blank line always does.
+    """
+    spans, pos = [], start
+    region = text[start:end]
+    for m in _SENTENCE_END.finditer(region):
+        if _ABBREVIATION.search(region[max(0, m.start() - 12) : m.start()]):
+            continue
+        # A closing quote or bracket after the full stop belongs to the sentence.
+        spans.append((pos, start + (m.end(1) if m.group(1) is not None else m.start())))
+        pos = start + m.end()
+    spans.append((pos, end))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def focus(question: str, passage: Passage, text: str, *, max_chars: int) -> Passage:
+    """The sentences of ``passage`` around the one sharing most words with ``question``, grown
+    one sentence at a time on either side while they fit in ``max_chars``."""
+    if len(passage.text) <= max_chars:
+        return passage
+    sentences = source_sentences(text, passage.start, passage.end)
+    if not sentences:
+        return passage
+    wanted = content_terms(question)
+    best = max(range(len(sentences)), key=lambda i: (len(wanted & content_terms(text[slice(*sentences[i])])), -i))
+    lo = hi = best
+    while True:
+        grew = False
+        if hi + 1 < len(sentences) and sentences[hi + 1][1] - sentences[lo][0] <= max_chars:
+            hi, grew = hi + 1, True
+        if lo > 0 and sentences[hi][1] - sentences[lo - 1][0] <= max_chars:
+            lo, grew = lo - 1, True
+        if not grew:
+            break
+    start, end = sentences[lo][0], sentences[hi][1]
+    return Passage(id=f"{passage.id}@{start}", source=passage.source, start=start, end=end, text=text[start:end], score=passage.score)
+
+
+def excerpts(question: str, passages: list[Passage], texts: dict[str, str], *, max_chars: int) -> list[Passage]:
+    """One focused excerpt per passage, best first, without repeating an excerpt already taken
+    (neighbouring chunks overlap, so two of them can focus on the same sentences)."""
+    out: list[Passage] = []
+    for p in passages:
+        e = focus(question, p, texts[p.source], max_chars=max_chars)
+        if not any(o.source == e.source and o.start < e.end and e.start < o.end and _mostly_inside(e, o) for o in out):
+            out.append(e)
+    return out
+
+
+def _mostly_inside(a: Passage, b: Passage) -> bool:
+    overlap = min(a.end, b.end) - max(a.start, b.start)
+    return overlap >= 0.5 * (a.end - a.start)
