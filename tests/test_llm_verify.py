@@ -212,3 +212,13 @@ def test_a_looping_reply_is_recognised():
     assert repeats_itself("The source is 1.\n\nThe source is 1.\n")
     assert not repeats_itself("1. CZ\n2. Zhao\n3. C")  # the last line is not finished yet
     assert not repeats_itself("Richard Teng replaced him [1].\nHe leads Binance now [1].\n")
+
+
+def test_a_claim_cannot_join_an_answer_to_a_sentence_about_something_else(verifier, texts):
+    src = [cut(texts, "003_a6700be50d59b7d1.txt", "As a reminder, CZ spent four months", "in November 2023.")]
+    q = "Which judge was responsible for sentencing CZ to four months in prison?"
+    check = verifier.verify("The judge responsible for sentencing CZ to four months in prison was Richard Teng [1].", src, q)
+    assert not check.ok
+    # The same two sentences still support a claim whose answer sits in the sentence asked about.
+    q2 = "Who replaced CZ as CEO after he spent four months in the U.S.?"
+    assert verifier.verify("CZ spent four months in the U.S. and was replaced as CEO by Richard Teng [1].", src, q2).ok

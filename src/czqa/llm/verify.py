@@ -207,11 +207,25 @@ class Verifier:
                 have = content_terms(quote)
                 if words and len(words & have) < MIN_COVERAGE_ALL * len(words):
                     continue
+                if w > 1 and not self._anchored(text, sentences[i : i + w], want, numbers, asked):
+                    continue
                 coverage = len(want & have) / len(want) if want else 1.0
                 # Prefer higher coverage, then the shorter quote.
                 if coverage > best[0] or (coverage == best[0] and best[2] and end - start < best[1]):
                     best = (coverage, end - start, (start, end))
         return best[0], best[2]
+
+    def _anchored(self, text: str, window: list[tuple[int, int]], want: set[str], numbers: set[str], asked: set[str]) -> bool:
+        """In a two-sentence quote, the sentence holding most of the claim's new words (its answer)
+        must itself bear on the question: otherwise the claim joins an answer to a question it was
+        never about ("the judge who sentenced CZ was Richard Teng", from a sentence about his
+        prison term followed by one about Binance's new CEO)."""
+        def held(span: tuple[int, int]) -> int:
+            part = text[span[0] : span[1]]
+            return len(want & content_terms(part)) + len(numbers & _numbers(part))
+
+        anchor = max(window, key=held)
+        return self.relevance(asked, text[anchor[0] : anchor[1]]) >= MIN_RELEVANCE
 
     def verify(self, reply: str, sources: list[Passage], question: str) -> Verification:
         """Check ``reply`` against ``sources`` (source ``n`` is ``sources[n - 1]``)."""
