@@ -164,3 +164,24 @@ def test_llm_answer_prose_leads_when_there_is_no_short_answer():
     out = render_answer(a, sources={})
     assert out.index('<p class="czqa-prose">First paragraph.</p>') < out.index("<blockquote")
     assert "llm answer" in out
+
+
+def test_a_generated_reply_shows_its_sentences_once_and_its_note():
+    from czqa.render import render_answer
+
+    quote = "However, he was forced to step down from the CEO position at Binance and was replaced with Richard Teng in November 2023."
+    cite = Citation(source="003_a6700be50d59b7d1.txt", start=2752, end=2873, quote=quote)
+    note = "Removed from the LLM reply after checking it against the sources: 1 sentence with no valid citation."
+    answer = Answer(
+        question="Who replaced CZ?",
+        text=f"Richard Teng replaced him [1].\n\n[1] “{quote}” — 003_a6700be50d59b7d1.txt, chars 2752–2873\n\n({note})",
+        abstained=False,
+        citations=[cite],
+        mode="llm",
+        note=note,
+    )
+    fragment = render_answer(answer, sources={})
+    assert_safe(fragment)
+    assert "Richard Teng replaced him [1]." in fragment
+    assert fragment.count("forced to step down") == 1  # the block quote, not the text's copy too
+    assert fragment.count("Removed from the LLM reply") == 1 and 'class="czqa-note"' in fragment

@@ -92,6 +92,9 @@ def _meta(answer: Answer) -> str:
     return f'<p class="czqa-meta">{esc(answer.mode)} answer · evidence score {answer.confidence:.2f}</p>'
 
 
+_CITATION_LINE = re.compile(r"\s*\[\d+\]\s+“")
+
+
 def render_answer(
     answer: Answer, *, sources: Mapping[str, SourceInfo], resolution: Resolution | None = None
 ) -> str:
@@ -125,12 +128,18 @@ def render_answer(
         if answer.short_answer:
             parts.append(f'<p class="czqa-short">{esc(answer.short_answer)}</p>')
         elif answer.mode != "extractive" and answer.text.strip():
+            # The generated sentences only: their "[n] “quote” — file" lines and the note are
+            # shown below as block quotes and as a notice, not twice.
             for para in answer.text.strip().split("\n\n"):
+                if _CITATION_LINE.match(para) or (answer.note and para.strip() == f"({answer.note})"):
+                    continue
                 parts.append(f'<p class="czqa-prose">{esc(_fold(para).strip())}</p>')
         else:
             parts.append('<p class="czqa-lead">The documents say:</p>')
         for c in answer.citations:
             parts.append(_quote(c, sources))
+    if answer.note:
+        parts.append(f'<p class="czqa-note">{esc(answer.note)}</p>')
     parts.append(_meta(answer))
     parts.append("</div>")
     return "".join(parts)
