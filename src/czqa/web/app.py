@@ -32,7 +32,7 @@ QUEUE_SIZE = 64
 EXAMPLES = (
     ("Who replaced Changpeng Zhao as Binance's CEO?", None),
     ("How much did Binance agree to pay?", None),
-    ("When was Changpeng Zhao sentenced?", None),
+    ("Who founded Binance?", None),
     ("Where did he serve his sentence?", "…then a follow-up: Where did he serve his sentence?"),
     ("What is the boiling point of mercury?", None),
 )
