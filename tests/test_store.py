@@ -93,3 +93,15 @@ def test_the_committed_index_is_fresh(qa):
     # current cleaning/chunking rules. If this fails, run `czqa index` and commit embeddings/.
     assert qa.build_report is None
     assert len(qa.data.chunks) > 50
+
+
+def test_every_sentence_is_listed_inside_the_chunks_that_hold_it(qa):
+    data = qa.data
+    listed = set()
+    for chunk, rows in zip(data.chunks, data.chunk_sentences):
+        assert rows == sorted(rows) and rows
+        for r in rows:
+            s = data.sentences[r]
+            assert s.source == chunk.source and chunk.start <= s.start and s.end <= chunk.end
+        listed.update(rows)
+    assert listed == set(range(len(data.sentences)))

@@ -60,7 +60,16 @@ class AliasTable:
     """Surface form -> the entity's canonical (longest) form, for every alias found."""
 
     canonical: dict[str, str] = field(default_factory=dict)
-    _pattern: re.Pattern | None = field(default=None, repr=False, compare=False)
+    _pattern: re.Pattern | None = field(init=False, repr=False, compare=False)
+    _members: dict[str, list[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Longest names first, so "Changpeng Zhao" is replaced whole, not as a shorter alias.
+        names = sorted((s for s, c in self.canonical.items() if s != c), key=len, reverse=True)
+        self._pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names)) if names else None
+        self._members = {}
+        for surface, canon in self.canonical.items():
+            self._members.setdefault(canon, []).append(surface)
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> AliasTable:
@@ -100,25 +109,12 @@ class AliasTable:
                     canonical[s] = best
         return cls(canonical)
 
-    def mentions(self, text: str) -> list[str]:
-        """Canonical forms of the entities ``text`` mentions by an alias (case-sensitive)."""
-        found = []
-        for surface, canon in self.canonical.items():
-            if surface != canon and re.search(rf"(?<!\w){re.escape(surface)}(?!\w)", text):
-                found.append(canon)
-        return sorted(set(found))
-
     def expand(self, text: str) -> str:
         """``text`` with every alias replaced by its entity's canonical form (for matching only).
 
         Replacing rather than appending matters: "CZ" stays one entity, so a passage that says
         "CZ" five times does not outrank, on that name alone, the passage that says "Zhao".
         """
-        if not self.canonical:
-            return text
-        if self._pattern is None:
-            names = sorted((s for s, c in self.canonical.items() if s != c), key=len, reverse=True)
-            self._pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names)) if names else None
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self.canonical[m.group(0)], text)
@@ -126,10 +122,7 @@ class AliasTable:
     def variants(self, text: str) -> list[str]:
         """Every surface form of every entity ``text`` mentions by any of its names."""
         out: set[str] = set()
-        members: dict[str, list[str]] = {}
-        for surface, canon in self.canonical.items():
-            members.setdefault(canon, []).append(surface)
-        for canon, names in members.items():
+        for names in self._members.values():
             if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", text) for n in names):
                 out.update(names)
         return sorted(out)

@@ -22,7 +22,6 @@ sentences give different values for the asked amount, number or date.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 
@@ -86,23 +85,6 @@ class ExtractiveAnswerer:
         self.sentence_bm25 = BM25(expanded)
         self._terms = [set(terms(t)) for t in expanded]
         self._common = lowercase_words(texts.values())
-        self._by_source: dict[str, tuple[list[int], list[int]]] = {}
-        for i, s in enumerate(data.sentences):
-            starts, rows = self._by_source.setdefault(s.source, ([], []))
-            starts.append(s.start)
-            rows.append(i)
-
-    def _sentences_in(self, source: str, start: int, end: int) -> list[int]:
-        starts, rows = self._by_source.get(source, ([], []))
-        lo = bisect.bisect_left(starts, start)
-        out = []
-        for k in range(lo, len(starts)):
-            s = self.data.sentences[rows[k]]
-            if s.start >= end:
-                break
-            if s.end <= end:
-                out.append(rows[k])
-        return out
 
     def _overlap(self, weights: dict[str, float], row: int) -> float:
         """Share of the question's (idf-weighted) terms that the sentence contains."""
@@ -116,8 +98,7 @@ class ExtractiveAnswerer:
         asked = self._asked(question)
         context: dict[int, float] = {}
         for hit in hits[:CANDIDATE_CHUNKS]:
-            c = self.data.chunks[hit.chunk]
-            for r in self._sentences_in(c.source, c.start, c.end):
+            for r in self.data.chunk_sentences[hit.chunk]:
                 context[r] = max(context.get(r, -1.0), hit.dense)
         if not context:
             return []
@@ -160,8 +141,9 @@ class ExtractiveAnswerer:
 
     def _typed_near(self, kind: AnswerType, item: Scored, question: str) -> Scored | None:
         """The sentence beside ``item`` that holds a span of the asked type, if any."""
+        asked = self._asked(question)
         for r in self._neighbours(item.sentence):
-            spans = tuple(find_spans(kind, self._text(r), self._asked(question), common=self._common))
+            spans = tuple(find_spans(kind, self._text(r), asked, common=self._common))
             if spans:
                 return Scored(r, item.score, item.evidence, spans)
         return None
@@ -177,24 +159,9 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, qvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
         scored = self.score_sentences(question, qvec, hits)
-        kind = answer_type(question)
-        best = scored[0] if scored else None
-        citations: list[Citation] = []
-        if best is not None:
-            citations = [self._citation(best.sentence)]
-            if kind and not best.spans:
-                typed = next((s for s in scored[:3] if s.spans and s.score >= best.score - SECOND_QUOTE_MARGIN), None)
-                near = typed or self._typed_near(kind, best, question)
-                if near is not None:
-                    best = near
-                    citations.insert(0, self._citation(near.sentence))
-        short = self._best_span(best, question) if best is not None else None
-        short_answer = short.text if short else None
-        # The strongest evidence among the top three (the type bonus can reorder them). (Also
-        # declining typed questions with no typed span in reach was tried: with the regex span
-        # finder, unanswerable questions nearly always find some span, so it only cost answers.)
+        # The strongest evidence among the top three (the type bonus can reorder them).
         confidence = max((s.evidence for s in scored[:3]), default=0.0)
-        if best is None or confidence < self.threshold:
+        if not scored or confidence < self.threshold:
             return Answer(
                 question=question,
                 text=_abstain_text(question),
@@ -202,6 +169,17 @@ class ExtractiveAnswerer:
                 passages=passages,
                 confidence=round(confidence, 4),
             )
+        kind = answer_type(question)
+        best = scored[0]
+        citations = [self._citation(best.sentence)]
+        if kind and not best.spans:
+            typed = next((s for s in scored[:3] if s.spans and s.score >= best.score - SECOND_QUOTE_MARGIN), None)
+            near = typed or self._typed_near(kind, best, question)
+            if near is not None:
+                best = near
+                citations.insert(0, self._citation(near.sentence))
+        short = self._best_span(best, question)
+        short_answer = short.text if short else None
 
         # Conflict: well-supported sentences giving a different value *of the same thing*: the
         # value must qualify the same word ("$4.35 billion fine" vs "$4.32 billion fine"), so a

@@ -39,26 +39,20 @@ class HybridRetriever:
         self.data = data
         self.aliases = aliases or AliasTable()
         self.bm25 = BM25([self.aliases.expand(c.embed_text) for c in data.chunks])
-        self._chunk_vectors = data.chunk_vectors()
-        # Sentence rows inside each chunk, as a flat array plus the chunk each row belongs to,
-        # so a chunk's best-sentence similarity is one np.maximum.at over all sentences.
-        rows, owners = [], []
-        by_source: dict[str, list[tuple[int, int, int]]] = {}
-        for r, sent in enumerate(data.sentences):
-            by_source.setdefault(sent.source, []).append((sent.start, sent.end, r))
-        for ci, c in enumerate(data.chunks):
-            for start, end, r in by_source.get(c.source, ()):
-                if start >= c.start and end <= c.end:
-                    rows.append(r)
-                    owners.append(ci)
-        self._rows = np.asarray(rows, dtype=np.int64)
-        self._owners = np.asarray(owners, dtype=np.int64)
+        # Every (sentence row, chunk) pair, flat, so a chunk's best-sentence similarity is one
+        # np.maximum.at over all sentences.
+        pairs = [(r, ci) for ci, rows in enumerate(data.chunk_sentences) for r in rows]
+        self._rows = np.asarray([r for r, _ in pairs], dtype=np.int64)
+        self._owners = np.asarray([ci for _, ci in pairs], dtype=np.int64)
 
     def dense_scores(self, query_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per chunk: (chunk similarity, ranking score = its mean with the best-sentence
         similarity; see the module doc)."""
         q = query_vector.astype(np.float32)
-        chunk = self._chunk_vectors @ q
+        n = len(self.data.chunks)
+        scores, ids = self.data.faiss_index.search(q.reshape(1, -1), n)  # exact inner product, all chunks
+        chunk = np.empty(n, dtype=np.float32)
+        chunk[ids[0]] = scores[0]
         if not len(self._rows):
             return chunk, chunk
         sent = self.data.sentence_vectors[self._rows] @ q
@@ -73,7 +67,6 @@ class HybridRetriever:
             return []
         depth = min(n, max(top_k * 4, 20))
         chunk_sim, dense_all = self.dense_scores(query_vector)
-        dense = dict(enumerate(chunk_sim.tolist()))
         lexical = self.bm25.scores(terms(self.aliases.expand(question)))
         fused: dict[int, float] = {}
         for rank, idx in enumerate(np.argsort(-dense_all, kind="stable")[:depth].tolist()):
@@ -82,4 +75,4 @@ class HybridRetriever:
         for rank, idx in enumerate(lex_order):
             fused[idx] = fused.get(idx, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=lambda i: (-fused[i], -dense_all[i]))[:top_k]
-        return [Hit(i, fused[i], float(dense[i]), float(lexical[i])) for i in best]
+        return [Hit(i, fused[i], float(chunk_sim[i]), float(lexical[i])) for i in best]

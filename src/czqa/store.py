@@ -23,7 +23,9 @@ import os
 import shutil
 import tempfile
 import uuid
+import bisect
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -79,6 +81,31 @@ class IndexData:
     def chunk_vectors(self) -> np.ndarray:
         n = self.faiss_index.ntotal
         return self.faiss_index.reconstruct_n(0, n) if n else np.zeros((0, self.manifest.model.dimension), np.float32)
+
+    @cached_property
+    def chunk_sentences(self) -> list[list[int]]:
+        """For each chunk, the rows of the sentences lying wholly inside it, in text order.
+
+        The retriever scores a chunk by its best sentence and the answerer scores the sentences
+        of the retrieved chunks; both read this one mapping.
+        """
+        by_source: dict[str, tuple[list[int], list[int]]] = {}
+        for row, sent in enumerate(self.sentences):
+            starts, rows = by_source.setdefault(sent.source, ([], []))
+            starts.append(sent.start)
+            rows.append(row)
+        out = []
+        for c in self.chunks:
+            starts, rows = by_source.get(c.source, ([], []))
+            inside = []
+            for k in range(bisect.bisect_left(starts, c.start), len(starts)):
+                sent = self.sentences[rows[k]]
+                if sent.start >= c.end:
+                    break
+                if sent.end <= c.end:
+                    inside.append(rows[k])
+            out.append(inside)
+        return out
 
 
 MANIFEST = "manifest.json"
