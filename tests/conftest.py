@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,48 +60,57 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def server_process(name: str, cmd: list[str], *, ready_url: str, log_path: Path, limit: float, **popen):
+    """Run ``cmd`` (a server) until the block ends; return once ``ready_url`` answers 200.
+
+    Fails the test with the server's log if it exits early or is not ready within ``limit`` s.
+    """
+    import subprocess
+    import time
+    import urllib.request
+
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **popen)
+    deadline = time.monotonic() + limit
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(ready_url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} was not ready at {ready_url} within {limit} s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
 def chat_server(tmp_path_factory):
     """`czqa serve` in a real subprocess on a free 127.0.0.1 port; yields its URL, stopped at the end.
 
     Shared by the gradio_client tests and the browser test, so the page loads its index once.
     """
-    import subprocess
     import sys
-    import time
-    import urllib.request
 
     port = free_port()
-    log = tmp_path_factory.mktemp("chat_server") / "serve.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "CZQA_AUTO_BUILD": "0"}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "czqa.cli", "serve", "--port", str(port), "--seeds", str(SEEDS), "--index", str(EMBEDDINGS)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"czqa serve exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"czqa serve did not answer on {url} within 180 s:\n{log.read_text()}")
-            time.sleep(0.5)
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "CZQA_AUTO_BUILD": "0"}
+    cmd = [sys.executable, "-m", "czqa.cli", "serve", "--port", str(port), "--seeds", str(SEEDS), "--index", str(EMBEDDINGS)]
+    log = tmp_path_factory.mktemp("chat_server") / "serve.log"
+    with server_process("czqa serve", cmd, ready_url=url, log_path=log, limit=180, cwd=ROOT, env=env):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def require_llm(reason: str) -> None:

@@ -107,3 +107,10 @@ def test_a_closed_pipe_is_not_a_traceback():
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=300) == 141
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("top_k", ["0", "-3", "five"])
+def test_a_bad_top_k_is_a_usage_error_not_a_traceback(top_k):
+    r = czqa("ask", "--top-k", top_k, "Who founded Binance?")
+    assert r.returncode == 2
+    assert "--top-k" in r.stderr and "Traceback" not in r.stderr

@@ -1,11 +1,7 @@
 """czqa's HTTP backend against a real OpenAI-compatible server: llama-cpp-python's own, started
 here on 127.0.0.1 with the bundled SmolLM2 GGUF, streaming over server-sent events."""
 
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from importlib.util import find_spec
 
 import pytest
@@ -15,16 +11,10 @@ from czqa.models import Answer, Delta
 from czqa.qa import QA
 from czqa.settings import LLMSettings
 
-from conftest import require_llm
+from conftest import free_port, require_llm, server_process
 
 SERVER_MODULES = ("uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
 STARTUP_LIMIT = 300  # seconds; loading a 135M model takes a few, a busy CI machine more
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,36 +23,12 @@ def server_url(gguf_path, tmp_path_factory):
     if missing:
         require_llm(f"llama-cpp-python's server extra is not installed ({', '.join(missing)} missing)")
     port = free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path),
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + STARTUP_LIMIT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server not ready after {STARTUP_LIMIT}s:\n{log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path),
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with server_process("llama_cpp.server", cmd, ready_url=f"{url}/models", log_path=log, limit=STARTUP_LIMIT):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -153,10 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask = sub.add_parser("ask", help="answer a question with cited quotes")
     p_ask.add_argument("question", nargs="+", help="the question (quote it)")
     p_ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
-    p_ask.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
+    p_ask.add_argument("--top-k", type=_positive_int, metavar="N", help="passages to retrieve (default 5)")
     p_ask.add_argument("--mode", default="extractive", help="answer mode: extractive (default) or llm (a local model; see README)")
-    p_ask.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
-    p_ask.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
+    _corpus_options(p_ask)
     p_ask.set_defaults(func=cmd_ask)
 
     p_eval = sub.add_parser(
@@ -168,17 +167,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--out", dest="out_dir", metavar="DIR", type=Path, default=Path("eval/runs/latest"), help="report folder (default: eval/runs/latest)")
     p_eval.add_argument("--top-k", type=_positive_int, metavar="N", help="passages to retrieve (default 5)")
     p_eval.add_argument("--write-baseline", action="store_true", help="record this run as the CI quality-gate baseline (baseline.json beside the question file; test split only)")
-    p_eval.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
-    p_eval.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
+    _corpus_options(p_eval)
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_eval.set_defaults(func=cmd_eval)
+
     p_serve = sub.add_parser("serve", help="open the chat page (a local web app)")
     p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    p_serve.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
-    p_serve.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
+    _corpus_options(p_serve)
     p_serve.set_defaults(func=cmd_serve)
     return parser
+
+
+def _corpus_options(parser: argparse.ArgumentParser) -> None:
+    """--seeds and --index, for the commands that answer questions (the index is built if missing)."""
+    parser.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
+    parser.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
 
 
 def _positive_int(text: str) -> int:
