@@ -204,7 +204,7 @@ def child_serve() -> dict:
 
 def child_build() -> dict:
     """A build process: build the full index from the seeds (imports torch)."""
-    from czqa.build import build_index
+    from czqa.index.build import build_index
     from czqa.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="czqa-bench-build-") as tmp:
@@ -222,9 +222,9 @@ CHILDREN = {"serve": child_serve, "build": child_build}
 
 def prepare_index() -> str:
     """Make sure embeddings/ exists and matches the seeds; say what had to be done."""
-    from czqa.build import staleness
-    from czqa.documents import read_seeds
-    from czqa.store import read_manifest
+    from czqa.index.build import staleness
+    from czqa.ingest.documents import read_seeds
+    from czqa.index.store import read_manifest
 
     manifest = read_manifest(INDEX) if (INDEX / "manifest.json").exists() else None
     if manifest is None:
@@ -301,7 +301,7 @@ def measure_warm_latency() -> dict:
 def load_encoder():
     """Import sentence-transformers/torch and load the model once; return (encoder, seconds)."""
     started = time.perf_counter()
-    from czqa.encoder import SentenceTransformerEncoder
+    from czqa.embed.encoder import SentenceTransformerEncoder
 
     encoder = SentenceTransformerEncoder()
     encoder.warm_up()
@@ -309,7 +309,7 @@ def load_encoder():
 
 
 def timed_build(seeds: Path, index: Path, encoder) -> tuple[float, object]:
-    from czqa.build import build_index
+    from czqa.index.build import build_index
     from czqa.settings import Settings
 
     started = time.perf_counter()

@@ -4,7 +4,7 @@
 
 Runs every dev question with the threshold at 0 (nothing declined), picks the threshold that
 declines the most unanswerable dev questions while declining at most 5% of the answerable ones
-(czqa.evaluation.calibrate_threshold), then reports dev and test figures at that threshold.
+(czqa.eval.evaluation.calibrate_threshold), then reports dev and test figures at that threshold.
 Copy the printed threshold into Settings.abstain_threshold when it changes.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from czqa.evaluation import calibrate_threshold, load_qa, run, summarize
+from czqa.eval.evaluation import calibrate_threshold, load_qa, run, summarize
 from czqa.qa import QA
 from czqa.settings import Settings
 

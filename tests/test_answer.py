@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from czqa.evaluation import load_qa
+from czqa.eval.evaluation import load_qa
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ def test_every_citation_on_the_eval_set_is_exact(qa):
 
 
 def test_answers_are_json_serializable(qa):
-    from czqa.models import Answer
+    from czqa.types import Answer
 
     a = qa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
     assert Answer.model_validate_json(a.model_dump_json()) == a
@@ -110,7 +110,7 @@ def test_top_level_answer_function(monkeypatch):
 
 
 def test_stream_ends_with_the_same_answer_as_answer(qa):
-    from czqa.models import Answer, Delta
+    from czqa.types import Answer, Delta
     from czqa.qa import available_modes
 
     assert available_modes()[0] == "extractive"

@@ -93,7 +93,7 @@ def test_corrupted_index_is_rebuilt_or_refused(tmp_path):
 
 def test_unknown_mode_is_a_clear_error():
     r = czqa("ask", "--mode", "magic", "Who is CZ?")
-    assert r.returncode == 1
+    assert r.returncode == 2  # a usage error
     assert "Unknown answer mode 'magic'" in r.stderr
 
 

@@ -17,7 +17,7 @@ socket.getaddrinfo = refuse
 for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ.pop(var, None)  # czqa must set what it needs itself
 from pathlib import Path
-from czqa.build import build_index
+from czqa.index.build import build_index
 from czqa.qa import QA
 from czqa.settings import Settings
 tmp = Path(sys.argv[1])

@@ -14,7 +14,7 @@ __all__ = ["answer", "QA", "Answer", "Citation", "Delta", "Passage", "Settings",
 
 if TYPE_CHECKING:
     from czqa.api import answer
-    from czqa.models import Answer, Citation, Delta, Passage
+    from czqa.types import Answer, Citation, Delta, Passage
     from czqa.qa import QA
     from czqa.settings import Settings
 
@@ -29,7 +29,7 @@ def __getattr__(name: str):
 
         return QA
     if name in ("Answer", "Citation", "Delta", "Passage"):
-        from czqa import models
+        from czqa import types
 
         return getattr(models, name)
     if name == "Settings":

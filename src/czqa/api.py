@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from czqa.models import Answer
+from czqa.types import Answer
 from czqa.qa import QA
 
 _default: QA | None = None

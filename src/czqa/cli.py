@@ -9,12 +9,16 @@ or its server cannot be reached.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-from czqa.errors import CzqaError
+from czqa import __version__
+from czqa.errors import CzqaError, UsageError
+
+DEFAULT_EVAL_OUT = Path("eval/runs/latest")
 
 
 def _settings(args: argparse.Namespace, **extra):
@@ -28,8 +32,8 @@ def _settings(args: argparse.Namespace, **extra):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from czqa.build import build_index
-    from czqa.documents import read_seeds
+    from czqa.index.build import build_index
+    from czqa.ingest.documents import read_seeds
 
     settings = _settings(args)
     docs, skipped = read_seeds(settings.seeds_dir)
@@ -52,7 +56,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     extra = {"top_k": args.top_k} if args.top_k else {}
     qa = QA(_settings(args, **extra))
     qa.validate(question)  # fail fast on bad input, before loading anything
-    if args.mode != "extractive" and not args.json and sys.stdout.isatty():
+    if not args.json and sys.stdout.isatty():
         result = _stream_draft(qa, question, args.mode)
     else:
         result = qa.answer(question, mode=args.mode)
@@ -70,19 +74,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-class UsageError(CzqaError):
-    """Options that cannot go together or name something that does not exist."""
-
-    exit_code = 2
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
-    from czqa import quality_gate, report
-    from czqa.evaluation import evaluate, load_qa, select_split
+    from czqa.eval import quality_gate, report
+    from czqa.eval.evaluation import evaluate, load_qa, select_split
     from czqa.qa import QA, available_modes
 
-    if args.mode not in available_modes():
+    if args.mode is not None and args.mode not in available_modes():
         raise UsageError(f"Unknown answer mode {args.mode!r}; available: {', '.join(available_modes())}.")
+    if args.squad is not None:
+        return cmd_eval_squad(args)
     if args.write_baseline and args.split != "test":
         raise UsageError("--write-baseline records the test split; run it with --split test.")
     records = select_split(load_qa(args.qa), args.split, source=args.qa)
@@ -101,8 +101,73 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_squad(args: argparse.Namespace) -> int:
+    """Open-corpus SQuAD: write the file's articles as documents, index them, ask every question."""
+    from czqa.eval import squad
+    from czqa.qa import QA
+    from czqa.settings import ReaderSettings
+
+    if not args.squad.is_file():
+        raise UsageError(f"--squad {args.squad}: no such file")
+    out = args.out_dir if args.out_dir != DEFAULT_EVAL_OUT else Path("eval/runs/squad")
+    out.mkdir(parents=True, exist_ok=True)
+    questions = squad.sample(squad.write_documents(args.squad, out / "docs"), args.limit)
+    base = _settings(args)
+    # Never decline while asking: each question gets the reader's answer and its confidence, and
+    # the calibrated threshold (or any other) is applied to the same run afterwards.
+    never = ReaderSettings(**{**base.reader.model_dump(), "threshold": -1e9})
+    qa = QA(base.model_copy(update={"seeds_dir": out / "docs", "index_dir": out / "index", "reader": never}))
+    progress = not args.quiet and sys.stderr.isatty()
+    preds = squad.ask_all(qa, questions, mode=args.mode, progress=progress)
+    answerer = qa.answerer(args.mode)
+    threshold = base.reader.threshold if base.reader.threshold is not None else getattr(answerer, "threshold", float("-inf"))
+    if args.calibrate:
+        threshold = squad.best_threshold(preds)
+    result = squad.at_threshold(preds, threshold)
+    seconds = [p.seconds for p in preds]
+    from czqa.eval import metrics
+
+    summary = {
+        "file": str(args.squad), "questions": len(preds), "mode": answerer.mode, **result, **squad.retrieval(preds),
+        "latency_p50_ms": 1000 * (metrics.percentile(seconds, 50) or 0), "latency_p95_ms": 1000 * (metrics.percentile(seconds, 95) or 0),
+    }
+    points = squad.curve(preds)
+    from czqa.eval.report import write_tradeoff
+
+    write_tradeoff(points, out / "tradeoff.png", marker=(result["HasAns_declined"], result["NoAns_declined"]), title=f"{args.squad.name}: abstention trade-off")
+    (out / "metrics.json").write_text(json.dumps({"summary": summary, "curve": points, "predictions": [p.model_dump() for p in preds]}, indent=1, default=str))
+    lines = [f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in summary.items()]
+    (out / "report.md").write_text("# SQuAD open-corpus evaluation\n\n" + "\n".join(f"- {line}" for line in lines) + "\n\n![trade-off](tradeoff.png)\n")
+    print("\n".join(lines))
+    print(f"Wrote {out / 'report.md'}, {out / 'metrics.json'}, {out / 'tradeoff.png'}")
+    if args.calibrate:
+        from czqa.answering.reader.model import WEIGHTS_DIR, CONFIG_FILE
+
+        path = (base.reader.weights_dir or WEIGHTS_DIR) / CONFIG_FILE
+        config = json.loads(path.read_text())
+        config.setdefault("decision", {})["threshold"] = round(float(threshold), 4)
+        config["decision"]["calibrated_on"] = f"{args.squad.name} ({len(preds)} questions): best F1 with at most 15% of answerable questions declined"
+        path.write_text(json.dumps(config, indent=2) + "\n")
+        print(f"Calibrated decline threshold {threshold:.4f} written to {path}")
+    return 0
+
+
+def cmd_train_reader(args: argparse.Namespace) -> int:
+    from czqa.answering.reader.model import WEIGHTS_DIR
+    from czqa.answering.reader.train import TrainConfig, train
+
+    if not args.data.is_dir():
+        raise UsageError(f"--data {args.data}: training data folder not found (see README, 'Training the reader')")
+    fields = {"data_dir": args.data, "out_dir": args.out or WEIGHTS_DIR, "max_steps": args.steps, "seed": args.seed,
+              "limit_examples": args.limit, "cache_dir": args.cache, "batch_size": args.batch_size}
+    cfg = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
+    out = train(cfg, progress=not args.quiet and sys.stderr.isatty())
+    print(f"Reader weights written to {out}")
+    return 0
+
+
 def _baseline_note(run, path: Path) -> str | None:
-    from czqa import quality_gate
+    from czqa.eval import quality_gate
 
     if not path.exists():
         return None
@@ -125,7 +190,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _stream_draft(qa, question: str, mode: str):
     """Show a generative mode's draft as it is generated, then return the verified Answer."""
-    from czqa.models import Delta
+    from czqa.types import Delta
 
     result, streamed = None, False
     for event in qa.stream(question, mode=mode):
@@ -142,6 +207,7 @@ def _stream_draft(qa, question: str, mode: str):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="czqa", description="Ask questions about a document collection; get exact, cited quotes.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what czqa is doing")
+    parser.add_argument("--version", action="version", version=f"czqa {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_index = sub.add_parser("index", help="build or refresh the index from the seeds folder")
@@ -154,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("question", nargs="+", help="the question (quote it)")
     p_ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
     p_ask.add_argument("--top-k", type=_positive_int, metavar="N", help="passages to retrieve (default 5)")
-    p_ask.add_argument("--mode", default="extractive", help="answer mode: extractive (default) or llm (a local model; see README)")
+    p_ask.add_argument("--mode", default=None, help="answer mode: reader (default), extractive, or llm (a local model; see README)")
     _corpus_options(p_ask)
     p_ask.set_defaults(func=cmd_ask)
 
@@ -163,13 +229,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_eval.add_argument("--qa", type=Path, metavar="FILE", default=_default_qa_file(), help="question file (default: eval/qa.jsonl)")
     p_eval.add_argument("--split", choices=("dev", "test", "all"), default="test", help="which questions (default: test)")
-    p_eval.add_argument("--mode", metavar="MODE", default="extractive", help="answer mode, one of czqa.qa.available_modes() (default: extractive)")
-    p_eval.add_argument("--out", dest="out_dir", metavar="DIR", type=Path, default=Path("eval/runs/latest"), help="report folder (default: eval/runs/latest)")
+    p_eval.add_argument("--mode", metavar="MODE", default=None, help="answer mode, one of czqa.qa.available_modes() (default: the first, reader)")
+    p_eval.add_argument("--out", dest="out_dir", metavar="DIR", type=Path, default=DEFAULT_EVAL_OUT, help="report folder (default: eval/runs/latest; eval/runs/squad with --squad)")
+    p_eval.add_argument("--squad", type=Path, metavar="FILE", help="instead: open-corpus SQuAD 2.0 evaluation of this SQuAD-format file's articles")
+    p_eval.add_argument("--limit", type=_positive_int, metavar="N", help="with --squad: ask N questions spread over the file")
+    p_eval.add_argument("--calibrate", action="store_true", help="with --squad: choose the reader's decline threshold on this run and store it beside the weights")
     p_eval.add_argument("--top-k", type=_positive_int, metavar="N", help="passages to retrieve (default 5)")
     p_eval.add_argument("--write-baseline", action="store_true", help="record this run as the CI quality-gate baseline (baseline.json beside the question file; test split only)")
     _corpus_options(p_eval)
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_eval.set_defaults(func=cmd_eval)
+
+    p_train = sub.add_parser("train-reader", help="train czqa's reader on extractive-QA data (see README)")
+    p_train.add_argument("--data", type=Path, default=Path("../shared/qa-train"), help="training data folder (default: ../shared/qa-train)")
+    p_train.add_argument("--out", type=Path, help="where the weights go (default: the package's reader weights folder)")
+    p_train.add_argument("--steps", type=_positive_int, help="optimizer steps (default 2000, about 95 min on 2 cores)")
+    p_train.add_argument("--batch-size", type=_positive_int, help="windows per step (default 32)")
+    p_train.add_argument("--seed", type=int, help="random seed (default 13)")
+    p_train.add_argument("--limit", type=_positive_int, help="use only N examples (a quick trial)")
+    p_train.add_argument("--cache", type=Path, help="checkpoint folder (default: ~/.cache/czqa/reader-train); a stopped run resumes from it")
+    p_train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p_train.set_defaults(func=cmd_train_reader)
 
     p_serve = sub.add_parser("serve", help="open the chat page (a local web app)")
     p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")

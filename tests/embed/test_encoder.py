@@ -1,6 +1,6 @@
 import numpy as np
 
-from czqa.encoder import DIMENSION
+from czqa.embed.encoder import DIMENSION
 
 
 def test_numpy_port_matches_sentence_transformers(np_encoder, st_encoder, qa):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TENG_FILE = "003_a6700be50d59b7d1.txt"
 TENG = "However, he was forced to step down from the CEO position at Binance and was replaced with Richard Teng"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from czqa.errors import EvalSetError
-from czqa.evaluation import (
+from czqa.eval.evaluation import (
     QuestionScore,
     aggregate,
     by_type,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from czqa import metrics as m
+from czqa.eval import metrics as m
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from czqa.evaluation import evaluate, load_qa, select_split
-from czqa.quality_gate import GATES, REFRESH_COMMAND, incomparable, load_baseline, regressions
+from czqa.eval.evaluation import evaluate, load_qa, select_split
+from czqa.eval.quality_gate import GATES, REFRESH_COMMAND, incomparable, load_baseline, regressions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "eval" / "baseline.json"
 
 

@@ -4,10 +4,10 @@ import shutil
 import numpy as np
 import pytest
 
-from czqa.build import build_index, ensure_index
+from czqa.index.build import build_index, ensure_index
 from czqa.errors import IndexUnusable
 from czqa.settings import Settings
-from czqa.store import MANIFEST, load_index, read_manifest
+from czqa.index.store import MANIFEST, load_index, read_manifest
 
 LETTER = "Dear reader,\n\nThe bridge reopened on Monday after a two-year repair that cost 84 million euros. " * 3
 NEWS = "The city council approved the new budget on Friday. The vote was seven to two in favour of the plan.\n"
@@ -74,6 +74,10 @@ def test_damaged_index_is_refused_or_rebuilt(small, st_encoder):
 
 
 class Exploding:
+    """The real encoder's identity, but the power goes out while it embeds."""
+
+    name, dimension, max_tokens = "sentence-transformers/all-MiniLM-L6-v2", 384, 256
+
     def encode(self, texts, *, show_progress=False):
         raise RuntimeError("power cut")
 

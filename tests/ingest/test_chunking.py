@@ -2,16 +2,16 @@ from pathlib import Path
 
 from hypothesis import given, settings, strategies as st
 
-from czqa.build import process_document
-from czqa.chunking import fit_pieces, pack_chunks
-from czqa.clean import clean
-from czqa.documents import Document, read_seeds
-from czqa.encoder import count_wordpieces
-from czqa.sentences import Sentence, split_sentences
+from czqa.index.build import process_document
+from czqa.ingest.chunking import fit_pieces, pack_chunks
+from czqa.ingest.clean import clean
+from czqa.ingest.documents import Document, read_seeds
+from czqa.embed.encoder import count_wordpieces
+from czqa.ingest.sentences import Sentence, split_sentences
 from czqa.settings import ChunkingSettings
-from czqa.tokens import count_tokens
+from czqa.ingest.tokens import count_tokens
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 WORDS = st.sampled_from(
     ["Binance", "paid", "a", "$4.3", "billion", "fine.", "U.S.", "Mr.", "Zhao", "said:", "“Let", "me", "try", "again.”",

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from czqa.clean import clean, visible_text
+from czqa.ingest.clean import clean, visible_text
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def kept_text(text: str, *, is_html: bool = False) -> str:

@@ -1,4 +1,4 @@
-from czqa.aliases import AliasTable
+from czqa.retrieve.aliases import AliasTable
 
 
 def test_abbreviation_definitions_and_swapped_names_are_one_entity():

@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from czqa.followup import Resolution
-from czqa.models import Answer, Citation, Passage
-from czqa.render import (
+from czqa.answering.followup import Resolution
+from czqa.types import Answer, Citation, Claim, Passage
+from czqa.web.render import (
     highlight,
     render_answer,
     render_notice,
@@ -18,7 +18,7 @@ from czqa.render import (
     render_streaming,
     render_user,
 )
-from czqa.sources import SourceInfo, describe_sources, document_title
+from czqa.web.sources import SourceInfo, describe_sources, document_title
 
 ALLOWED_TAGS = {"div", "p", "span", "blockquote", "footer", "mark", "ol", "ul", "li", "small"}
 ALLOWED_ATTRS = {"class", "title"}
@@ -160,28 +160,28 @@ def test_planted_markup_is_escaped_everywhere():
 
 def test_llm_answer_prose_leads_when_there_is_no_short_answer():
     c = Citation(source="f.txt", start=0, end=5, quote="Quote")
-    a = Answer(question="q", text="First paragraph.\n\nSecond.", abstained=False, citations=[c], mode="llm")
+    a = Answer(question="q", abstained=False, claims=[Claim(text="First paragraph.", citations=[c])], mode="llm")
     out = render_answer(a, sources={})
-    assert out.index('<p class="czqa-prose">First paragraph.</p>') < out.index("<blockquote")
+    assert out.index('<p class="czqa-prose">First paragraph. <sup>[1]</sup></p>') < out.index("<blockquote")
     assert "llm answer" in out
 
 
 def test_a_generated_reply_shows_its_sentences_once_and_its_note():
-    from czqa.render import render_answer
+    from czqa.web.render import render_answer
 
     quote = "However, he was forced to step down from the CEO position at Binance and was replaced with Richard Teng in November 2023."
     cite = Citation(source="003_a6700be50d59b7d1.txt", start=2752, end=2873, quote=quote)
     note = "Removed from the LLM reply after checking it against the sources: 1 sentence with no valid citation."
     answer = Answer(
         question="Who replaced CZ?",
-        text=f"Richard Teng replaced him [1].\n\n[1] “{quote}” — 003_a6700be50d59b7d1.txt, chars 2752–2873\n\n({note})",
         abstained=False,
-        citations=[cite],
+        claims=[Claim(text="Richard Teng replaced him.", citations=[cite])],
         mode="llm",
         note=note,
     )
     fragment = render_answer(answer, sources={})
     assert_safe(fragment)
-    assert "Richard Teng replaced him [1]." in fragment
+    assert "Richard Teng replaced him. <sup>[1]</sup>" in fragment
+    assert answer.text.startswith("Richard Teng replaced him [1].")
     assert fragment.count("forced to step down") == 1  # the block quote, not the text's copy too
     assert fragment.count("Removed from the LLM reply") == 1 and 'class="czqa-note"' in fragment

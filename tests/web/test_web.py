@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from czqa.models import Answer, Delta
+from czqa.types import Answer, Delta
 from czqa.qa import QA
 from czqa.settings import Settings
 from czqa.web.chat import ChatSession
@@ -147,7 +147,7 @@ def test_import_czqa_does_not_import_gradio():
     import subprocess
     import sys
 
-    code = "import sys, czqa, czqa.cli, czqa.render, czqa.followup; print('gradio' in sys.modules)"
+    code = "import sys, czqa, czqa.cli, czqa.web.render, czqa.answering.followup; print('gradio' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.stdout.strip() == "False", r.stderr
 

@@ -23,23 +23,22 @@ sentences give different values for the asked amount, number or date.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from czqa.aliases import AliasTable
-from czqa.lexical import BM25, terms
-from czqa.models import Answer, Citation, Passage
-from czqa.retriever import Hit
-from czqa.spans import AnswerType, Found, answer_type, find_spans, lowercase_words
-from czqa.store import IndexData
+from czqa.retrieve.lexical import BM25, terms
+from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
+from czqa.retrieve.retriever import Hit
+from czqa.answering.spans import AnswerType, Found, answer_type, find_spans, lowercase_words, normalize_value
+from czqa.answering.registry import CANDIDATE_CHUNKS, Corpus, ModeSpec, Query, register, single_answer
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.3
 CONTEXT_WEIGHT = 0.2
 TYPE_BONUS = 0.08
 NEIGHBOURS = 2
-CANDIDATE_CHUNKS = 8
 SECOND_QUOTE_MARGIN = 0.06
 CONFLICT_MARGIN = 0.25
 
@@ -58,29 +57,22 @@ def _head(text: str, span: Found) -> str | None:
     return terms(m.group(1))[0] if m and terms(m.group(1)) else None
 
 
-def _norm_value(kind: AnswerType, value: str) -> str:
-    """A comparable form of a value, so "$4.3 billion" and "4.3 billion" agree."""
-    v = value.lower().replace(",", "")
-    if kind in ("amount", "number"):
-        m = re.search(r"\d+(?:\.\d+)?", v)
-        if not m:
-            return v
-        num = float(m.group(0))
-        scale = 1e9 if re.search(r"billion|bn", v) else 1e6 if re.search(r"million|mn", v) else 1e3 if "thousand" in v else 1
-        return f"{num * scale:.6g}"
-    return " ".join(v.split())
-
-
 class ExtractiveAnswerer:
-    def __init__(
-        self, data: IndexData, texts: dict[str, str], *, threshold: float, aliases: AliasTable | None = None
-    ) -> None:
-        """``texts`` maps each seed file name to its original text (what citations are cut from);
-        ``aliases`` are the documents' other names for an entity (see :mod:`czqa.aliases`)."""
+    """The rule-based answerer (mode ``extractive``): best-scoring sentences, typed spans by pattern.
+
+    No model beyond the sentence embeddings; kept as a fast, transparent alternative to the reader.
+    """
+
+    mode = "extractive"
+
+    def __init__(self, corpus: Corpus) -> None:
+        """Reads the corpus's sentences; ``corpus.aliases`` are the documents' other names for an
+        entity (see :mod:`czqa.retrieve.aliases`)."""
+        data, texts = corpus.data, corpus.texts
         self.data = data
         self.texts = texts
-        self.threshold = threshold
-        self.aliases = aliases or AliasTable()
+        self.threshold = corpus.settings.abstain_threshold
+        self.aliases = corpus.aliases
         expanded = [self.aliases.expand(s.embed_text) for s in data.sentences]
         self.sentence_bm25 = BM25(expanded)
         self._terms = [set(terms(t)) for t in expanded]
@@ -116,7 +108,7 @@ class ExtractiveAnswerer:
 
     def _asked(self, question: str) -> str:
         """The question plus the other names of the entities it mentions: a span that only
-        names someone the question already names ("Zhao Changpeng" when asked about CZ) is
+        names someone the question already names ("Yao Ming" when asked about MY) is
         not an answer."""
         names = self.aliases.variants(question)
         return f"{question} {' '.join(names)}" if names else question
@@ -157,17 +149,22 @@ class ExtractiveAnswerer:
             return item.spans[0]
         return min(item.spans, key=lambda f: min(min(abs(f.start - a), abs(f.end - a)) for a in anchors))
 
-    def answer(self, question: str, qvec: np.ndarray, hits: list[Hit], passages: list[Passage]) -> Answer:
-        scored = self.score_sentences(question, qvec, hits)
+    def stream(self, query: Query) -> Iterator[Delta | Answer]:
+        return single_answer(self, query)
+
+    def answer(self, query: Query) -> Answer:
+        question, passages = query.question, query.passages
+        scored = self.score_sentences(question, query.vector, query.hits)
         # The strongest evidence among the top three (the type bonus can reorder them).
         confidence = max((s.evidence for s in scored[:3]), default=0.0)
         if not scored or confidence < self.threshold:
             return Answer(
                 question=question,
-                text=_abstain_text(question),
                 abstained=True,
+                declined_reason=WEAK_EVIDENCE,
                 passages=passages,
                 confidence=round(confidence, 4),
+                mode=self.mode,
             )
         kind = answer_type(question)
         best = scored[0]
@@ -187,56 +184,49 @@ class ExtractiveAnswerer:
         conflict_values: dict[str, tuple[str, Scored]] = {}
         head = _head(self._text(best.sentence), short) if short else None
         if kind in ("amount", "number", "date", "duration") and short and head:
-            conflict_values[_norm_value(kind, short.text)] = (short.text, best)
+            conflict_values[normalize_value(kind, short.text)] = (short.text, best)
             for other in scored[1:]:
                 if other.score < best.score - CONFLICT_MARGIN or len(conflict_values) >= 3:
                     break
                 text = self._text(other.sentence)
                 for span in other.spans:
-                    key = _norm_value(kind, span.text)
+                    key = normalize_value(kind, span.text)
                     if _head(text, span) == head and key not in conflict_values:
                         conflict_values[key] = (span.text, other)
                         break
         conflict = len(conflict_values) > 1
-        if conflict:
-            citations = [self._citation(item.sentence) for _, item in conflict_values.values()]
-        elif len(scored) > 1 and scored[1].score >= best.score - SECOND_QUOTE_MARGIN:
+        if not conflict and len(scored) > 1 and scored[1].score >= best.score - SECOND_QUOTE_MARGIN:
             second = self._citation(scored[1].sentence)
             if second.source != citations[0].source or abs(second.start - citations[0].start) > 0:
                 citations.append(second)
 
-        text = _compose(short_answer, citations, conflict, [v for v, _ in conflict_values.values()])
+        if conflict:
+            sides = [ConflictValue(value=v, citation=self._citation(item.sentence)) for v, item in conflict_values.values()]
+            claims = [Claim(text=short_answer or "", citations=[c.citation for c in sides])]
+        else:
+            sides, claims = [], [Claim(text=short_answer or "", citations=citations)]
         return Answer(
             question=question,
-            text=text,
             abstained=False,
             short_answer=short_answer,
-            conflict=conflict,
-            citations=citations,
+            claims=claims,
+            conflicts=sides,
             passages=passages,
             confidence=round(confidence, 4),
+            mode=self.mode,
         )
 
 
-def quote_inline(quote: str) -> str:
-    """A quote on one line for display (the citation itself keeps the exact text)."""
-    return " ".join(quote.split())
+WEAK_EVIDENCE = (
+    "Nothing in them answers this question closely enough to quote; the closest passages are "
+    "listed as closest matches."
+)
 
 
-def _compose(short: str | None, citations: list[Citation], conflict: bool, values: list[str]) -> str:
-    lines = []
-    if conflict:
-        listed = "; ".join(f"{v} ({c.source})" for v, c in zip(values, citations))
-        lines.append(f"The documents disagree: {listed}.")
-    elif short:
-        lines.append(f"{short}.")
-    for c in citations:
-        lines.append(f"“{quote_inline(c.quote)}” — {c.source}, chars {c.start}–{c.end}")
-    return "\n\n".join(lines)
-
-
-def _abstain_text(question: str) -> str:
-    return (
-        "The documents don't say. Nothing in them answers this question closely enough to quote; "
-        "the closest passages are listed as closest matches."
+register(
+    ModeSpec(
+        name="extractive",
+        description="rule-based: the best-matching sentences quoted, short answers found by pattern",
+        factory=ExtractiveAnswerer,
     )
+)

@@ -2,7 +2,7 @@
 
 Retrieval sees one question at a time, so "When was he sentenced?" has nothing to search for:
 the name it means is in an earlier turn. This module rewrites such a question into one that
-stands on its own ("When was Changpeng Zhao sentenced?") and leaves every other question exactly
+stands on its own ("When was Ming Yao sentenced?") and leaves every other question exactly
 as it was typed. It is deliberately rule-based and conservative: a wrong rewrite makes the page
 search for something the user did not ask, which is worse than searching for what they typed, so
 a pronoun is replaced only when an earlier turn offers a fitting name and the question itself
@@ -13,9 +13,9 @@ What is resolved:
 - third-person pronouns (he/him/his, she/her, it/its, they/them/their): by the most salient
   earlier name of a fitting kind: the previous short answer first, then the names in the
   previous question, then older turns. Only the first mention of each referent is replaced
-  ("Where did Changpeng Zhao serve his sentence?"), and "he ... him" in one question get two
-  different people ("Why did Donald Trump pardon Changpeng Zhao?").
-- elliptical follow-ups ("What about He Yi?", "And Binance.US?"): the previous question is
+  ("Where did Ming Yao serve his sentence?"), and "he ... him" in one question get two
+  different people ("Why did the governor pardon Ming Yao?").
+- elliptical follow-ups ("What about He Li?", "And Acme US?"): the previous question is
   asked again about the new name, which takes the place of the earlier name of the same kind.
 
 Names are found by capitalization (no NER model is available offline); a name's kind (person,
@@ -32,20 +32,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from czqa.answering.names import NOT_NAME
+
 Kind = Literal["person", "org", "unknown"]
 
 LOOKBACK_TURNS = 3
 
-# Capitalized words that begin a question or sentence without naming anything.
-_NOT_NAME = frozenset(
-    """Who Whom Whose What When Where Why How Which Did Does Do Is Was Were Are Has Have Had Can Could
-    Will Would Should Shall May Might Must The A An And But Or Nor So Yet In On At For From To Of By
-    With Without About After Before During Since Until Into Over Under Between Against Among Per Via
-    He She It They We You I Me Him Her His Its Their Them Our Your My This That These Those There Then
-    Tell Give List Name Explain Describe Please Also Mr Mrs Ms Dr According Yes No Not Was Wasn
-    January February March April May June July August September October November December
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday""".split()
-)
+_NOT_NAME = NOT_NAME  # capitalized words that begin a question or sentence without naming anything
 _CONNECTORS = frozenset({"of", "de", "van", "von", "bin", "al", "der", "la"})
 _ORG_WORDS = frozenset(
     """Inc Corp Corporation Company Co Ltd LLC Group Holdings Exchange Bank Foundation Labs Capital
@@ -136,7 +129,7 @@ def _kind(words: list[str]) -> Kind:
     if len(words) == 1:
         w = words[0]
         if w.isupper() and w.isalpha():
-            # Two capitals are a person's initials (CZ); three or more an organization (SEC, DOJ).
+            # Two capitals are a person's initials (MY); three or more an organization (SEC, DOJ).
             if len(w) == 2:
                 return "unknown" if w in _NOT_INITIALS else "person"
             return "org"
@@ -147,7 +140,7 @@ def _kind(words: list[str]) -> Kind:
 def entities(text: str) -> list[Entity]:
     """Capitalized names in ``text``, in order, with a guess at their kind.
 
-    A possessive ending ends a name ("Zhao Changpeng’s Early-Stage Binance" holds two), and a
+    A possessive ending ends a name ("Yao Ming’s Early-Stage Startup" holds two), and a
     pronoun "He" counts as a name only inside one ("He Yi").
     """
     found: list[Entity] = []
@@ -273,12 +266,12 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
         if lower == "it" and _is_expletive_it(question, m):
             continue
         if group == "neuter" and answer_is_value:
-            continue  # "How much did Binance pay?" "$4.32 billion" "Who paid it?": "it" is the fine
+            continue  # "How much did Acme pay?" "$4.3 billion" "Who paid it?": "it" is the fine
         if lower == "her":
             role = "possessive" if _her_is_possessive(question, m) else "object"
         earlier_own = [e for e in own if e.end <= m.start() and _fits(group, e.kind)]
         if earlier_own and role != "object":
-            continue  # the question names its own referent ("Did CZ say he was sorry?")
+            continue  # the question names its own referent ("Did MY say he was sorry?")
         name: str | None = None
         if group == "plural" and plural_people:
             name = plural_people

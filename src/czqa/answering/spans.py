@@ -3,7 +3,7 @@
 No SQuAD-style reader model is available offline, so short answers come from patterns: the
 question word says the type (who -> person, when -> date, how much -> amount, ...), and typed
 spans are found in the chosen sentence with regular expressions. A span only counts if it is
-not already in the question (asking "When did CZ meet He Yi?" must not answer "He Yi").
+not already in the question (asking "When did MY meet He Li?" must not answer "He Li").
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from czqa.answering.names import NOT_NAME, WEEKDAYS
 
 AnswerType = Literal["person", "date", "amount", "number", "place", "duration"]
 
@@ -50,23 +52,20 @@ PATTERNS: dict[str, re.Pattern] = {
     ),
 }
 
-# Capitalized words that start names of things, not people.
-_NOT_PERSON = frozenset(
-    """The A An In On At For From To Of And But Or If When While After Before Since During This That These
-    Those It Its He She They We I You My Our Your His Her Their Binance Bitcoin Ethereum Crypto Blockchain
-    January February March April May June July August September October November December Monday Tuesday
-    Wednesday Thursday Friday Saturday Sunday United States Court Department Justice Treasury Act Bank
-    Secrecy Street Suite District Judge Honorable Western Washington Probation Office Officers Dear
-    Sincerely Letter Letters Support However Still Moreover Finally Indeed Meanwhile Later Back Then
-    Wall Journal WSJ Trump President Big US U.S. China Chinese Beijing Shanghai Dubai Canada Tokyo Japan
-    Silicon Valley Web3 Wallet Program VIP Academy Spaces Capital Financial Liberty World Group Online
-    Conference Plaza Renaissance SOHO Hui Yiquan Foundation Labs Exchange Exchanges One Two Three""".split()
+# A person's initials standing for their name ("MY", "JFK"), not an organization's acronym.
+_INITIALS = re.compile(r"[A-Z]{2}")
+
+# Capitalized words that start names of things, not people: the shared non-names plus words that
+# head the names of institutions, documents and places.
+_NOT_PERSON = NOT_NAME | frozenset(
+    """United States Court Department Justice Treasury Act Bank Secrecy Street Suite District Judge
+    Honorable Probation Office Officers Letter Letters Support Journal President Big US U.S. Program
+    Academy Capital Financial World Group Online Conference Plaza Foundation Labs Exchange Exchanges
+    One Two Three""".split()
 )
 
 
-_CALENDAR = frozenset(re.findall(r"[A-Z][a-z]+", _MONTH)) | frozenset(
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-)
+_CALENDAR = frozenset(re.findall(r"[A-Z][a-z]+", _MONTH)) | WEEKDAYS
 
 
 @dataclass(frozen=True)
@@ -93,7 +92,7 @@ _OPEN_CUE = re.compile(r"\b(?:what|which|why|how)\b")
 def answer_type(question: str) -> AnswerType | None:
     """The type of short answer a question asks for, or None for open questions.
 
-    The question's *leading* interrogative decides: in "Which wallet company did CZ join when he
+    The question's *leading* interrogative decides: in "Which wallet company did MY join when he
     first entered crypto?" the "when" opens a subordinate clause, and the question asks for a
     company, not a date. So the cue that starts earliest wins, and an open "what/which/why/how"
     before every typed cue makes the question open.
@@ -138,7 +137,7 @@ def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[
         if kind == "place":
             start, end = m.start(1), m.end(1)
             value = m.group(1)
-            if value.split()[0] in _NOT_PERSON - {"Beijing", "Shanghai", "Dubai", "Canada", "Tokyo", "Japan", "China", "United"}:
+            if value.split()[0] in _NOT_PERSON - {"United"}:
                 continue
         else:
             start, end, value = m.start(), m.end(), m.group(0)
@@ -149,14 +148,14 @@ def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[
             words = value.split()
             while words and words[0] in _NOT_PERSON:
                 words = words[1:]
-            # A possessive ends the name: "Zhao Changpeng’s Early-Stage Binance" -> Zhao Changpeng.
+            # A possessive ends the name: "Yao Ming’s Early-Stage Startup" -> Yao Ming.
             for i, w in enumerate(words):
                 if w.endswith(("’s", "'s")):
                     words = words[:i] + [w[:-2]]
                     break
             if _in_question(" ".join(words), question):
                 continue
-            if (len(words) < 2 and words != ["CZ"]) or all(w in _NOT_PERSON for w in words):
+            if (len(words) < 2 and not (words and _INITIALS.fullmatch(words[0]))) or all(w in _NOT_PERSON for w in words):
                 continue
             if any(w.lower() in common or w.rstrip(".") in _CALENDAR for w in words if len(w) > 2):
                 continue
@@ -165,3 +164,16 @@ def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[
             continue
         out.append(Found(start, end, value))
     return out
+
+
+def normalize_value(kind: AnswerType, value: str) -> str:
+    """A comparable form of a value, so "$4.3 billion" and "4.3 billion" agree."""
+    v = value.lower().replace(",", "")
+    if kind in ("amount", "number"):
+        m = re.search(r"\d+(?:\.\d+)?", v)
+        if not m:
+            return v
+        num = float(m.group(0))
+        scale = 1e9 if re.search(r"billion|bn", v) else 1e6 if re.search(r"million|mn", v) else 1e3 if "thousand" in v else 1
+        return f"{num * scale:.6g}"
+    return " ".join(v.split())

@@ -18,7 +18,7 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -27,7 +27,16 @@ DIMENSION = 384
 MAX_WORDPIECES = 256  # the model's max_seq_length, [CLS] and [SEP] included
 
 
+@runtime_checkable
 class Encoder(Protocol):
+    """What czqa needs of a text encoder: a name (recorded in the index manifest, so an index is
+    never searched with vectors from another model), its vector size, the most word pieces it
+    reads, and ``encode`` returning L2-normalized float32 rows."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray: ...
 
 
@@ -53,93 +62,38 @@ def count_wordpieces(text: str) -> int:
     return len(wordpiece_tokenizer().encode(text).ids)
 
 
+@lru_cache(maxsize=1)
+def minilm_weights() -> dict[str, np.ndarray]:
+    """all-MiniLM-L6-v2's tensors as numpy arrays, read once per process (the reader shares the
+    word embeddings)."""
+    from safetensors.numpy import load_file
+
+    return load_file(str(model_dir() / "model.safetensors"))
+
+
 def _normalize(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + 1e-12) * w + b
-
-
 class NumpyMiniLM:
-    """all-MiniLM-L6-v2 (BERT, 6 layers, 384 wide, mean pooling) in plain numpy.
+    """all-MiniLM-L6-v2 (BERT, 6 layers, 384 wide, mean pooling) in plain numpy: embeds questions
+    without torch (see :mod:`czqa.embed.bert`)."""
 
-    Weights are stored pre-transposed and the query/key/value projections fused into one matrix,
-    so each layer is four matrix products. All arithmetic stays float32: a float64 scalar in
-    numpy 2 would silently promote whole activations and make it several times slower.
-    """
+    name = MODEL_NAME
+    dimension = DIMENSION
+    max_tokens = MAX_WORDPIECES
 
-    HEADS = 12
-
-    def __init__(self, directory: Path | None = None) -> None:
-        from safetensors.numpy import load_file
+    def __init__(self) -> None:
         from tokenizers import Tokenizer
 
-        directory = directory or model_dir()
-        w = load_file(str(directory / "model.safetensors"))
-        self._tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        from czqa.embed.bert import NumpyBert
+
+        self._bert = NumpyBert(minilm_weights(), heads=12)
+        self._tok = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         # tokenizer.json ships with padding switched on; pad ourselves so masks are exact.
         self._tok.no_padding()
         self._tok.enable_truncation(MAX_WORDPIECES)
-        self._word = w["embeddings.word_embeddings.weight"]
-        self._pos = w["embeddings.position_embeddings.weight"]
-        self._type0 = w["embeddings.token_type_embeddings.weight"][0]
-        self._emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self._layers = []
-        for i in range(6):
-            p = f"encoder.layer.{i}."
-
-            def t(name: str) -> np.ndarray:
-                return np.ascontiguousarray(w[p + name + ".weight"].T)
-
-            qkv_w = np.concatenate(
-                [t("attention.self.query"), t("attention.self.key"), t("attention.self.value")], 1
-            )
-            qkv_b = np.concatenate(
-                [w[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")]
-            )
-            self._layers.append(
-                (
-                    qkv_w,
-                    qkv_b,
-                    t("attention.output.dense"),
-                    w[p + "attention.output.dense.bias"],
-                    (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
-                    t("intermediate.dense"),
-                    w[p + "intermediate.dense.bias"],
-                    t("output.dense"),
-                    w[p + "output.dense.bias"],
-                    (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
-                )
-            )
-        from scipy.special import erf
-
-        self._erf = erf
-
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        batch, length = ids.shape
-        heads, width = self.HEADS, self._word.shape[1]
-        dh = width // heads
-        x = self._word[ids] + self._pos[:length][None] + self._type0
-        x = _layer_norm(x, *self._emb_ln)
-        bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :].astype(np.float32)
-        scale = np.float32(1.0 / np.sqrt(dh))
-        for qkv_w, qkv_b, o_w, o_b, ln1, i_w, i_b, f_w, f_b, ln2 in self._layers:
-            qkv = (x @ qkv_w + qkv_b).reshape(batch, length, 3, heads, dh).transpose(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1], qkv[2]
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            attn = scores / scores.sum(-1, keepdims=True)
-            ctx = (attn @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
-            x = _layer_norm(ctx @ o_w + o_b + x, *ln1)
-            h = x @ i_w + i_b
-            h = np.float32(0.5) * h * (np.float32(1.0) + self._erf(h * np.float32(0.7071067811865476)))
-            x = _layer_norm(h @ f_w + f_b + x, *ln2)
-        summed = (x * mask[..., None]).sum(1)
-        return summed / np.maximum(mask.sum(1, keepdims=True), 1.0)
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
@@ -153,12 +107,18 @@ class NumpyMiniLM:
             for row, e in enumerate(encs):
                 ids[row, : len(e.ids)] = e.ids
                 mask[row, : len(e.ids)] = 1.0
-            out[idx] = self._forward(ids, mask)
+            hidden = self._bert.forward(ids, mask)
+            summed = (hidden * mask[..., None]).sum(1)
+            out[idx] = summed / np.maximum(mask.sum(1, keepdims=True), 1.0)
         return _normalize(out)
 
 
 class SentenceTransformerEncoder:
     """The reference encoder, used to build the index; torch is imported on first use."""
+
+    name = MODEL_NAME
+    dimension = DIMENSION
+    max_tokens = MAX_WORDPIECES
 
     def __init__(self, directory: Path | None = None, *, batch_size: int = 32) -> None:
         self._directory = directory or model_dir()

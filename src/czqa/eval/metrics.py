@@ -2,10 +2,12 @@
 
 Every rate is a fraction in [0, 1], or ``None`` when there is nothing to measure (an empty list,
 a split with no unanswerable questions): "not applicable" must not read as 0% or 100%.
-Offsets are character offsets into a seed file's original text, as in :mod:`czqa.models`.
+Offsets are character offsets into a seed file's original text, as in :mod:`czqa.types`.
 """
 
 from __future__ import annotations
+
+import bisect
 
 import math
 import re
@@ -90,6 +92,19 @@ def abstention_accuracy(abstained_on_unanswerable: Sequence[bool]) -> float | No
 def false_abstention_rate(abstained_on_answerable: Sequence[bool]) -> float | None:
     """Share of answerable questions the system declined anyway (lower is better)."""
     return rate(abstained_on_answerable)
+
+
+def abstention_curve(answerable: Sequence[float], unanswerable: Sequence[float]) -> list[tuple[float, float, float]]:
+    """The decline trade-off as the threshold moves: (threshold, % of answerable questions
+    declined, % of unanswerable ones declined) at every distinct confidence (declined = below)."""
+    a = sorted(answerable)
+    u = sorted(unanswerable)
+    points = []
+    for t in [float("-inf"), *sorted({c for c in [*a, *u] if c != float("-inf")}), float("inf")]:
+        below_a = bisect.bisect_left(a, t)
+        below_u = bisect.bisect_left(u, t)
+        points.append((t, 100.0 * below_a / max(1, len(a)), 100.0 * below_u / max(1, len(u))))
+    return points
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:

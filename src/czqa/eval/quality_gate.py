@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from czqa.evaluation import EvalRun
+from czqa.eval.evaluation import EvalRun
 
 BASELINE_NAME = "baseline.json"
 REFRESH_COMMAND = "czqa eval --split test --write-baseline"
@@ -53,7 +53,7 @@ class Baseline(BaseModel):
     """What ``eval/baseline.json`` holds: the metrics and the conditions they were measured under."""
 
     about: str = (
-        f"Test-split metrics of czqa eval. tests/test_quality_gate.py fails when a gated metric falls more "
+        f"Test-split metrics of czqa eval. tests/eval/test_quality_gate.py fails when a gated metric falls more "
         f"than its margin (src/czqa/quality_gate.py) below these. Refresh deliberately: {REFRESH_COMMAND}"
     )
     split: str

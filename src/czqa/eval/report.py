@@ -1,4 +1,4 @@
-"""Render an :class:`czqa.evaluation.EvalRun`: report.md, metrics.json, a per-type PNG chart and
+"""Render an :class:`czqa.eval.evaluation.EvalRun`: report.md, metrics.json, a per-type PNG chart and
 the compact table ``czqa eval`` prints. Rendering only: nothing here runs or scores questions.
 
 matplotlib is imported only when the chart is drawn, through its object API (``Figure`` renders
@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from czqa.evaluation import FAILURE_GROUPS, METRIC_DEFINITIONS, EvalRun, QuestionScore, failure_groups
+from czqa.eval.evaluation import FAILURE_GROUPS, METRIC_DEFINITIONS, EvalRun, QuestionScore, failure_groups
 
 REPORT = "report.md"
 METRICS = "metrics.json"
 CHART = "per_type.png"
+TRADEOFF = "tradeoff.png"
 
 # (metric, label, population) in the order tables show them.
 SUMMARY_ROWS = (
@@ -54,9 +55,11 @@ def fmt(name: str, value: float | int | None) -> str:
 def write_all(run: EvalRun, out_dir: Path, *, baseline_note: str | None = None) -> dict[str, Path]:
     """Write report.md, metrics.json and the chart into ``out_dir`` (created if needed)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"report": out_dir / REPORT, "metrics": out_dir / METRICS, "chart": out_dir / CHART}
+    paths = {"report": out_dir / REPORT, "metrics": out_dir / METRICS, "chart": out_dir / CHART, "tradeoff": out_dir / TRADEOFF}
     paths["metrics"].write_text(run.model_dump_json(indent=1) + "\n", encoding="utf-8")
     write_chart(run, paths["chart"])
+    points, marker = seeds_tradeoff(run)
+    write_tradeoff(points, paths["tradeoff"], marker=marker, title=f"czqa eval: {run.split} split, mode {run.mode}")
     paths["report"].write_text(render_markdown(run, chart=CHART, baseline_note=baseline_note), encoding="utf-8")
     return paths
 
@@ -94,7 +97,9 @@ def render_markdown(run: EvalRun, *, chart: str | None = CHART, baseline_note: s
     for t, row in run.per_type.items():
         lines.append(f"| {t} | " + " | ".join(fmt(c, row.get(c)) for c in TYPE_COLUMNS) + " |")
     if chart:
-        lines += ["", f"![per-type accuracy, hit@5 and token F1]({chart})"]
+        lines += ["", f"![per-type accuracy, hit@5 and token F1]({chart})", "",
+                  "Abstention trade-off (each point a decline threshold; the red dot is the one in use):", "",
+                  f"![abstention trade-off]({TRADEOFF})"]
 
     groups = failure_groups(run.questions)
     failed = sum(len(g) for g in groups.values())
@@ -171,6 +176,38 @@ def write_chart(run: EvalRun, path: Path) -> None:
     ax.legend(fontsize=8, loc="upper left", ncols=len(CHART_SERIES), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.savefig(path, dpi=110)
+
+
+def write_tradeoff(points: list[tuple[float, float, float]], path: Path, *, marker: tuple[float, float] | None = None, title: str = "") -> None:
+    """The abstention trade-off as a PNG: x = answerable questions declined (%), y = unanswerable
+    questions declined (%), one point per threshold; ``marker`` is the threshold in use."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.2, 4.2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([p[1] for p in points], [p[2] for p in points], color="#1f5f8b", lw=1.8, drawstyle="steps-post")
+    if marker:
+        ax.scatter([marker[0]], [marker[1]], color="#b5382f", zorder=3, label="threshold in use")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel("answerable questions declined (%)")
+    ax.set_ylabel("unanswerable questions declined (%)")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "Abstention trade-off", fontsize=10)
+    fig.savefig(path, dpi=110)
+
+
+def seeds_tradeoff(run: EvalRun) -> tuple[list[tuple[float, float, float]], tuple[float, float] | None]:
+    """The trade-off curve of a ``czqa eval`` run, from each question's confidence, and where the
+    run itself sits on it."""
+    from czqa.eval.metrics import abstention_curve
+
+    answerable = [q.confidence for q in run.questions if q.answerable]
+    unanswerable = [q.confidence for q in run.questions if not q.answerable]
+    points = abstention_curve(answerable, unanswerable)
+    marker = (run.summary.get("false_abstention_rate") or 0.0, run.summary.get("abstention_accuracy") or 0.0)
+    return points, marker
 
 
 # --- terminal ---------------------------------------------------------------------------------------------

@@ -16,15 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from czqa import __version__
-from czqa.chunking import Chunk, fit_pieces, pack_chunks
-from czqa.clean import clean
-from czqa.documents import Document, read_seeds
-from czqa.encoder import DIMENSION, MAX_WORDPIECES, MODEL_NAME, Encoder, count_wordpieces
+from czqa.ingest.chunking import Chunk, fit_pieces, pack_chunks
+from czqa.ingest.clean import clean
+from czqa.ingest.documents import Document, read_seeds
+from czqa.embed.encoder import DIMENSION, MAX_WORDPIECES, MODEL_NAME, Encoder, count_wordpieces
 from czqa.errors import IndexUnusable
-from czqa.sentences import split_sentences
+from czqa.ingest.sentences import split_sentences
 from czqa.settings import ChunkingSettings, Settings
-from czqa.store import PIPELINE_VERSION, IndexData, Manifest, ModelInfo, SentenceRecord, load_index, save_index
-from czqa.tokens import count_tokens
+from czqa.index.store import PIPELINE_VERSION, IndexData, Manifest, ModelInfo, SentenceRecord, load_index, save_index
+from czqa.ingest.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,18 @@ class BuildReport:
         return "; ".join(parts)
 
 
-def model_info() -> ModelInfo:
-    return ModelInfo(name=MODEL_NAME, dimension=DIMENSION, max_wordpieces=MAX_WORDPIECES)
+def default_encoder() -> Encoder:
+    """The encoder that builds indexes unless another is given (torch loads on first encode)."""
+    from czqa.embed.encoder import SentenceTransformerEncoder
+
+    return SentenceTransformerEncoder()
+
+
+def model_info(encoder: Encoder | None = None) -> ModelInfo:
+    """What the manifest records about the encoder that built (or would build) an index."""
+    if encoder is None:
+        return ModelInfo(name=MODEL_NAME, dimension=DIMENSION, max_wordpieces=MAX_WORDPIECES)
+    return ModelInfo(name=encoder.name, dimension=encoder.dimension, max_wordpieces=encoder.max_tokens)
 
 
 def process_document(doc: Document, chunking: ChunkingSettings) -> tuple[list[Chunk], list[SentenceRecord]]:
@@ -89,11 +99,12 @@ def process_document(doc: Document, chunking: ChunkingSettings) -> tuple[list[Ch
     return chunks, sentences
 
 
-def staleness(manifest: Manifest, docs: list[Document], settings: Settings) -> list[str]:
-    """Why an index no longer matches the seeds and settings (empty when it is fresh)."""
+def staleness(manifest: Manifest, docs: list[Document], settings: Settings, encoder: Encoder | None = None) -> list[str]:
+    """Why an index no longer matches the seeds, settings and encoder (empty when it is fresh)."""
     reasons = []
-    if manifest.model != model_info():
-        reasons.append(f"embedding model changed ({manifest.model.name} -> {MODEL_NAME})")
+    expected = model_info(encoder)
+    if manifest.model != expected:
+        reasons.append(f"it was built with encoder {manifest.model.name} ({manifest.model.dimension}-d), not {expected.name} ({expected.dimension}-d)")
     if manifest.pipeline_version != PIPELINE_VERSION:
         reasons.append(f"cleaning/chunking rules changed (v{manifest.pipeline_version} -> v{PIPELINE_VERSION})")
     if manifest.chunking != settings.chunking:
@@ -125,6 +136,7 @@ def build_index(
     ``docs``/``skipped`` let a caller that already read the seeds pass them in.
     """
     started = time.perf_counter()
+    encoder = encoder or default_encoder()
     skipped = dict(skipped or {})
     if docs is None:
         docs, skipped_list = read_seeds(settings.seeds_dir)
@@ -136,7 +148,7 @@ def build_index(
             previous = None
     compatible = (
         previous is not None
-        and previous.manifest.model == model_info()
+        and previous.manifest.model == model_info(encoder)
         and previous.manifest.pipeline_version == PIPELINE_VERSION
         and previous.manifest.chunking == settings.chunking
     )
@@ -167,17 +179,13 @@ def build_index(
 
     todo = sorted({t for t in [c.embed_text for c in chunks] + [s.embed_text for s in sentences] if t not in known})
     if todo:
-        if encoder is None:
-            from czqa.encoder import SentenceTransformerEncoder
-
-            encoder = SentenceTransformerEncoder()
         vectors = encoder.encode(todo, show_progress=show_progress)
         known.update(zip(todo, vectors))
     report.embedded = len(todo)
 
     def stack(texts: list[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
+            return np.zeros((0, encoder.dimension), dtype=np.float32)
         return np.stack([known[t] for t in texts]).astype(np.float32)
 
     chunk_vectors = stack([c.embed_text for c in chunks])
@@ -187,7 +195,7 @@ def build_index(
         manifest_fields=dict(
             czqa_version=__version__,
             pipeline_version=PIPELINE_VERSION,
-            model=model_info(),
+            model=model_info(encoder),
             chunking=settings.chunking,
             files={d.source: d.sha256 for d in docs},
             skipped=skipped,
@@ -225,7 +233,8 @@ def ensure_index(
             raise IndexUnusable(f"{exc} Run `czqa index` to build it.") from exc
         log.warning("%s Building it now.", exc)
         return build_index(settings, encoder=encoder, docs=docs, skipped=skipped, previous=None)
-    reasons = staleness(data.manifest, docs, settings)
+    encoder = encoder or default_encoder()
+    reasons = staleness(data.manifest, docs, settings, encoder)
     if not reasons:
         return data, None
     if not settings.auto_build:

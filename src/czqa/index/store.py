@@ -4,7 +4,7 @@ Layout of ``embeddings/``::
 
     manifest.json            what was built, from what (model, chunking, seed sha256s), and which
                              generation folder holds the data, with a sha256 of every data file
-    gen-<hash>/chunks.faiss  FAISS inner-product index over chunk embeddings
+    gen-<hash>/chunks.faiss  chunk vectors (the VectorIndex backend's file; FAISS inner product)
     gen-<hash>/chunks.json   chunk metadata (id, source, start, end, text, embed_text)
     gen-<hash>/sentences.json  sentence spans and their visible text
     gen-<hash>/sentences.npy sentence embeddings (float32; loaded with allow_pickle=False)
@@ -32,9 +32,12 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from czqa.chunking import Chunk
+from czqa.ingest.chunking import Chunk
 from czqa.errors import IndexUnusable
+from czqa.index.vectors import VectorIndex, new_index, open_index
 from czqa.settings import ChunkingSettings
+
+DEFAULT_VECTOR_INDEX = "faiss-flat-ip"
 
 FORMAT_VERSION = 1
 # Bump when cleaning, sentence splitting or chunking rules change: old indexes become stale.
@@ -52,6 +55,7 @@ class Manifest(BaseModel):
     czqa_version: str
     pipeline_version: str
     model: ModelInfo
+    vector_index: str = DEFAULT_VECTOR_INDEX
     chunking: ChunkingSettings
     files: dict[str, str]  # seed file name -> sha256 of its bytes
     skipped: dict[str, str] = {}
@@ -75,12 +79,11 @@ class IndexData:
     manifest: Manifest
     chunks: list[Chunk]
     sentences: list[SentenceRecord]
-    faiss_index: object  # faiss.IndexFlatIP
+    vectors: VectorIndex  # chunk vectors, row i = chunks[i]
     sentence_vectors: np.ndarray
 
     def chunk_vectors(self) -> np.ndarray:
-        n = self.faiss_index.ntotal
-        return self.faiss_index.reconstruct_n(0, n) if n else np.zeros((0, self.manifest.model.dimension), np.float32)
+        return self.vectors.vectors()
 
     @cached_property
     def chunk_sentences(self) -> list[list[int]]:
@@ -141,16 +144,12 @@ def save_index(
     sentence_vectors: np.ndarray,
 ) -> Manifest:
     """Write a new generation and switch the manifest to it atomically."""
-    import faiss
-
     index_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=index_dir, prefix=".tmp-"))
     try:
-        dim = manifest_fields["model"].dimension
-        fi = faiss.IndexFlatIP(dim)
-        if len(chunk_vectors):
-            fi.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-        faiss.write_index(fi, str(tmp / "chunks.faiss"))
+        vectors = new_index(manifest_fields.get("vector_index", DEFAULT_VECTOR_INDEX), manifest_fields["model"].dimension)
+        vectors.add(chunk_vectors)
+        vectors.save(tmp)
         _write_json(
             tmp / "chunks.json",
             [
@@ -210,8 +209,6 @@ def read_manifest(index_dir: Path) -> Manifest | None:
 
 def load_index(index_dir: Path) -> IndexData:
     """Load and verify the current generation. Raises IndexUnusable with the reason."""
-    import faiss
-
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexUnusable(f"No index in {index_dir}.")
@@ -221,7 +218,7 @@ def load_index(index_dir: Path) -> IndexData:
     if not _matches(gen, manifest.data):
         raise IndexUnusable(f"The index in {gen} is damaged: a data file is missing or does not match its checksum.")
     try:
-        fi = faiss.read_index(str(gen / "chunks.faiss"))
+        vectors = open_index(manifest.vector_index, gen)
         raw_chunks = json.loads((gen / "chunks.json").read_text(encoding="utf-8"))
         chunks = [Chunk(**c) for c in raw_chunks]
         sentences = [SentenceRecord(*row) for row in json.loads((gen / "sentences.json").read_text(encoding="utf-8"))]
@@ -229,6 +226,6 @@ def load_index(index_dir: Path) -> IndexData:
             sentence_vectors = np.load(f, allow_pickle=False)
     except Exception as exc:  # checksums matched, so this is a czqa bug or a foreign index
         raise IndexUnusable(f"The index in {gen} could not be read: {exc}") from exc
-    if fi.ntotal != len(chunks) or len(sentence_vectors) != len(sentences):
+    if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
         raise IndexUnusable(f"The index in {gen} is inconsistent (vector and metadata counts differ).")
-    return IndexData(manifest, chunks, sentences, fi, sentence_vectors)
+    return IndexData(manifest, chunks, sentences, vectors, sentence_vectors)

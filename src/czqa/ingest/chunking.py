@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from czqa.clean import visible_text
-from czqa.sentences import Sentence
+from czqa.ingest.clean import visible_text
+from czqa.ingest.sentences import Sentence
 
 Counter = Callable[[str], int]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from czqa.clean import Cleaned, Unit
+from czqa.ingest.clean import Cleaned, Unit
 
 # Words that end in a period without ending a sentence.
 _ABBREVIATIONS = frozenset(
@@ -24,6 +24,7 @@ _ABBREVIATIONS = frozenset(
 # then something that can open a sentence.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[#*]?[A-Z0-9])")
 _TERMINAL_END = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _LIST_START = re.compile(r"^\s*(?:[*+-]\s|\d+[.)]\s|#)")
 
 
@@ -39,7 +40,9 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the period at ``dot`` belongs to an abbreviation or an initial."""
     if text[dot] != ".":
         return False
-    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[:dot])
+    # Only the word right before the dot matters: look back a bounded stretch, so a long text is
+    # not re-scanned from its start at every period (that made splitting quadratic).
+    m = _WORD_BEFORE.search(text, max(0, dot - 24), dot)
     if not m:
         return False
     word = m.group(1)
@@ -50,7 +53,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return word.lower() in _ABBREVIATIONS
 
 
-def _split_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def split_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans inside text[start:end], trimmed of white space."""
     out: list[tuple[int, int]] = []
     cursor = start
@@ -107,7 +110,7 @@ def split_sentences(text: str, cleaned: Cleaned) -> list[list[Sentence]]:
                 groups.append([unit])
         sentences: list[Sentence] = []
         for group in groups:
-            for s, e in _split_span(text, group[0].start, group[-1].end):
+            for s, e in split_span(text, group[0].start, group[-1].end):
                 sentences.append(Sentence(s, e))
         result.append(sentences)
     return result

@@ -1,16 +1,16 @@
-"""Names that the documents use for the same entity: "Changpeng Zhao (CZ)", "Zhao Changpeng".
+"""Names that the documents use for the same entity: "Ming Yao (MY)", "Yao Ming".
 
-Questions say "CZ" where one article says "Zhao Changpeng" and another "Changpeng Zhao (CZ)";
-without knowing these are one person, BM25 ranks every passage that happens to spell "CZ" above
-the passage that answers, and the answerer offers "Zhao Changpeng" as the person a question
-about CZ is looking for. The aliases are read from the documents themselves, with two general
+Questions say "MY" where one article says "Yao Ming" and another "Ming Yao (MY)"; without
+knowing these are one person, BM25 ranks every passage that happens to spell "MY" above the
+passage that answers, and the answerer offers "Yao Ming" as the person a question about MY is
+looking for. The aliases are read from the documents themselves, with two general
 rules (no per-corpus list):
 
 - an abbreviation defined in parentheses, "Long Form Words (LFW)", accepted when the
   abbreviation's letters can be matched, in order, in the long form with the first letter at a
   word start (Schwartz & Hearst, 2003);
-- a two-word capitalized name that also occurs with its words swapped ("Changpeng Zhao" /
-  "Zhao Changpeng"): family-name-first and given-name-first spellings of one person.
+- a two-word capitalized name that also occurs with its words swapped ("Ming Yao" /
+  "Yao Ming"): family-name-first and given-name-first spellings of one person.
 
 Groups are merged transitively, and every member maps to the group's longest form.
 """
@@ -64,7 +64,7 @@ class AliasTable:
     _members: dict[str, list[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Longest names first, so "Changpeng Zhao" is replaced whole, not as a shorter alias.
+        # Longest names first, so "Ming Yao" is replaced whole, not as a shorter alias.
         names = sorted((s for s, c in self.canonical.items() if s != c), key=len, reverse=True)
         self._pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in names)) if names else None
         self._members = {}
@@ -112,8 +112,8 @@ class AliasTable:
     def expand(self, text: str) -> str:
         """``text`` with every alias replaced by its entity's canonical form (for matching only).
 
-        Replacing rather than appending matters: "CZ" stays one entity, so a passage that says
-        "CZ" five times does not outrank, on that name alone, the passage that says "Zhao".
+        Replacing rather than appending matters: "MY" stays one entity, so a passage that says
+        "MY" five times does not outrank, on that name alone, the passage that says "Yao".
         """
         if self._pattern is None:
             return text

@@ -10,7 +10,7 @@ import logging
 import math
 import re
 from functools import lru_cache
-from typing import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -26,16 +26,47 @@ def _stemmer():
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
+    """czqa's one stop-word list, short form: bm25s's English list plus question words (which
+    carry no topic). Kept short on purpose: BM25 should still see "after" or "first"."""
     from bm25s.stopwords import STOPWORDS_EN
 
-    # Question words carry no topic; bm25s's list keeps some of them.
     return frozenset(STOPWORDS_EN) | {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "did", "does", "do"}
+
+
+#: The same list, long form: also pronouns, auxiliaries and other function words that carry no
+#: claim (the LLM reply check compares content words only).
+FUNCTION_WORDS = frozenset(
+    """he him his himself she her hers herself it its itself they them their theirs themselves we us our
+    you your i me my this that these those also then there here one about above after again against all am
+    any because been before being below between both could did do does doing down during each few from
+    further had has have having how into just more most nor now off once only other out over own same
+    should so some than too under until up very were what when where which while who whom why would
+    went go goes got get gets can may might must shall yet still even ever""".split()
+)
 
 
 def terms(text: str) -> list[str]:
     """Lower-cased, stop-word-free, Snowball-stemmed terms: the same analysis BM25 uses."""
     words = [w for w in _TOKEN.findall(text.lower()) if w not in _stopwords()]
     return _stemmer().stemWords(words)
+
+
+class DocumentFrequencies:
+    """How many documents hold each term, and the smoothed idf that follows: czqa's one idf,
+    used by BM25's callers and by the LLM reply check alike."""
+
+    def __init__(self, documents: Iterable[Iterable[str]]) -> None:
+        self.n = 0
+        self.df: dict[str, int] = {}
+        for doc in documents:
+            self.n += 1
+            for t in set(doc):
+                self.df[t] = self.df.get(t, 0) + 1
+
+    def idf(self, term: str) -> float:
+        """Smoothed inverse document frequency; unseen terms count as rare."""
+        df = self.df.get(term, 0)
+        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
 
 
 class BM25:
@@ -48,10 +79,8 @@ class BM25:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._n = len(texts)
         corpus = [terms(t) for t in texts]
-        self._df: dict[str, int] = {}
-        for doc in corpus:
-            for t in set(doc):
-                self._df[t] = self._df.get(t, 0) + 1
+        self.frequencies = DocumentFrequencies(corpus)
+        self._df = self.frequencies.df
         self._model = bm25s.BM25()
         if self._n:
             vocab: dict[str, int] = {}
@@ -67,6 +96,4 @@ class BM25:
         return np.asarray(self._model.get_scores(known), dtype=np.float32)
 
     def idf(self, term: str) -> float:
-        """Smoothed inverse document frequency; unseen terms count as rare."""
-        df = self._df.get(term, 0)
-        return math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
+        return self.frequencies.idf(term)

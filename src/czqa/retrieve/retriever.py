@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from czqa.aliases import AliasTable
-from czqa.lexical import BM25, terms
-from czqa.store import IndexData
+from czqa.retrieve.aliases import AliasTable
+from czqa.retrieve.lexical import BM25, terms
+from czqa.index.store import IndexData
 
 RRF_K = 60
 SENTENCE_WEIGHT = 0.5
@@ -27,15 +27,21 @@ SENTENCE_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class Hit:
-    chunk: int  # row in IndexData.chunks
+    """One retrieved chunk: its stable id (a content hash, the same across rebuilds), its row in
+    the loaded index's metadata, and the scores that ranked it."""
+
+    id: str  # Chunk.id, stable across rebuilds; what a Passage and a citation carry
+    chunk: int  # row in IndexData.chunks (valid for this loaded index only)
     score: float  # fused RRF score
     dense: float  # cosine similarity of the whole chunk with the question
     lexical: float  # BM25 score
 
 
 class HybridRetriever:
+    """Dense + BM25 rankings of the chunks, fused by reciprocal rank (see the module doc)."""
+
     def __init__(self, data: IndexData, *, aliases: AliasTable | None = None) -> None:
-        """``aliases`` lets "CZ" in a question match a passage that says "Zhao Changpeng"."""
+        """``aliases`` lets "SEC" in a question match a passage that says "Securities and Exchange Commission"."""
         self.data = data
         self.aliases = aliases or AliasTable()
         self.bm25 = BM25([self.aliases.expand(c.embed_text) for c in data.chunks])
@@ -50,9 +56,9 @@ class HybridRetriever:
         similarity; see the module doc)."""
         q = query_vector.astype(np.float32)
         n = len(self.data.chunks)
-        scores, ids = self.data.faiss_index.search(q.reshape(1, -1), n)  # exact inner product, all chunks
+        scores, ids = self.data.vectors.search(q, n)  # exact inner product, all chunks
         chunk = np.empty(n, dtype=np.float32)
-        chunk[ids[0]] = scores[0]
+        chunk[ids] = scores
         if not len(self._rows):
             return chunk, chunk
         sent = self.data.sentence_vectors[self._rows] @ q
@@ -75,4 +81,4 @@ class HybridRetriever:
         for rank, idx in enumerate(lex_order):
             fused[idx] = fused.get(idx, 0.0) + 1.0 / (RRF_K + rank + 1)
         best = sorted(fused, key=lambda i: (-fused[i], -dense_all[i]))[:top_k]
-        return [Hit(i, fused[i], float(chunk_sim[i]), float(lexical[i])) for i in best]
+        return [Hit(self.data.chunks[i].id, i, fused[i], float(chunk_sim[i]), float(lexical[i])) for i in best]

@@ -20,34 +20,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 
 from czqa.errors import CzqaError  # noqa: E402
+from czqa.answering.registry import modes  # noqa: E402
 from czqa.qa import QA, available_modes  # noqa: E402
+from czqa.web.folder import FolderInfo  # noqa: E402
+from czqa.web.render import esc  # noqa: E402
 from czqa.settings import Settings  # noqa: E402
 from czqa.web.chat import ChatSession  # noqa: E402
 
 STYLE = Path(__file__).with_name("style.css")
 CONCURRENCY = 4  # answering is CPU-bound and short; more parallel requests only queue on 2 cores
 QUEUE_SIZE = 64
-
-# (question, label on the page): the follow-up makes sense after the question before it.
-EXAMPLES = (
-    ("Who replaced Changpeng Zhao as Binance's CEO?", None),
-    ("How much did Binance agree to pay?", None),
-    ("Who founded Binance?", None),
-    ("Where did he serve his sentence?", "…then a follow-up: Where did he serve his sentence?"),
-    ("What is the boiling point of mercury?", None),
-)
-
-MODE_HELP = {
-    "extractive": "extractive: exact sentences quoted from the documents",
-    "llm": "llm: a local model writes the answer from the quotes",
-}
-
-HEADER = (
-    '<div id="czqa-header"><h1>Ask the documents</h1>'
-    "<p>Questions about Changpeng Zhao and Binance, answered only from five local documents: "
-    "every answer is an exact, cited quote, and when the documents don't say, the page says so.</p></div>"
-)
-
 
 def theme() -> gr.themes.Base:
     """A calm theme with fonts that ship inside Gradio (nothing is fetched from the web)."""
@@ -61,9 +43,18 @@ def theme() -> gr.themes.Base:
     )
 
 
-def build_app(session: ChatSession, *, examples: Sequence[tuple[str, str | None]] = EXAMPLES) -> gr.Blocks:
-    """The page's components and events over one loaded :class:`ChatSession`."""
-    modes = list(available_modes())
+def header(info: FolderInfo) -> str:
+    return f'<div id="czqa-header"><h1>{esc(info.title)}</h1><p>{esc(info.description)}</p></div>'
+
+
+def build_app(session: ChatSession, *, examples: Sequence[tuple[str, str | None]] | None = None) -> gr.Blocks:
+    """The page's components and events over one loaded :class:`ChatSession`; title, description
+    and examples come from the folder (``czqa.toml``, see :mod:`czqa.web.folder`)."""
+    info = session.folder
+    if examples is None:
+        examples = [(e.question, e.label) for e in info.examples]
+    specs = modes()
+    names = list(available_modes(session.qa.settings))
 
     def respond(message, history, turns, mode):
         for screen in session.respond(message, history, turns, mode):
@@ -74,7 +65,7 @@ def build_app(session: ChatSession, *, examples: Sequence[tuple[str, str | None]
         return [], session.empty_sources(), [], ""
 
     with gr.Blocks(title="czqa · ask the documents", analytics_enabled=False) as app:
-        gr.HTML(HEADER, js_on_load=None)
+        gr.HTML(header(info), js_on_load=None)
         turns = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
@@ -91,7 +82,7 @@ def build_app(session: ChatSession, *, examples: Sequence[tuple[str, str | None]
                 )
                 box = gr.Textbox(
                     label="Question",
-                    placeholder="Ask about Changpeng Zhao and Binance…",
+                    placeholder="Ask a question about the documents…",
                     show_label=False,
                     elem_id="czqa-question",
                     submit_btn="Ask",
@@ -100,18 +91,18 @@ def build_app(session: ChatSession, *, examples: Sequence[tuple[str, str | None]
                 )
                 with gr.Row(equal_height=False, elem_id="czqa-controls"):
                     mode = gr.Radio(
-                        modes,
-                        value=modes[0],
+                        names,
+                        value=names[0],
                         label="Answer mode",
-                        info="; ".join(MODE_HELP.get(m, m) for m in modes)
-                        + ("" if len(modes) > 1 else ". The local LLM mode appears here when it is installed."),
+                        info="; ".join(f"{m}: {specs[m].description}" for m in names)
+                        + ("" if "llm" in names else ". The local LLM mode appears here when it is installed."),
                         elem_id="czqa-mode",
                         scale=4,
                     )
                     clear_btn = gr.Button(
                         "Clear conversation", elem_id="czqa-clear", scale=1, min_width=150, size="sm", variant="secondary"
                     )
-                examples_block = gr.Examples(
+                examples_block = None if not examples else gr.Examples(
                     examples=[[q] for q, _ in examples],
                     example_labels=[label or q for q, label in examples],
                     inputs=[box],
@@ -124,7 +115,8 @@ def build_app(session: ChatSession, *, examples: Sequence[tuple[str, str | None]
 
         io = dict(fn=respond, inputs=[box, chatbot, turns, mode], outputs=[chatbot, sources, turns, box])
         box.submit(**io, api_name="ask")
-        examples_block.load_input_event.then(**io, api_name=False)
+        if examples_block is not None:
+            examples_block.load_input_event.then(**io, api_name=False)
         clear_btn.click(clear, outputs=[chatbot, sources, turns, box], api_name="clear")
         chatbot.clear(clear, outputs=[chatbot, sources, turns, box], api_name=False)
     return app

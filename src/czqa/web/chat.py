@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from czqa.errors import CzqaError, InvalidQuestion
-from czqa.followup import Resolution, Turn, resolve_followup
-from czqa.models import Answer, Delta
+from czqa.answering.followup import Resolution, Turn, resolve_followup
+from czqa.types import Answer, Delta
 from czqa.qa import QA, available_modes
-from czqa.render import (
+from czqa.web.folder import FolderInfo, folder_info
+from czqa.web.render import (
     render_answer,
     render_notice,
     render_searching,
@@ -25,7 +26,7 @@ from czqa.render import (
     render_streaming,
     render_user,
 )
-from czqa.sources import SourceInfo, describe_sources
+from czqa.web.sources import SourceInfo, describe_sources
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,14 @@ class ChatSession:
 
     qa: QA
     sources: dict[str, SourceInfo] = field(default_factory=dict)
+    folder: FolderInfo = field(default_factory=FolderInfo)
 
     @classmethod
     def start(cls, qa: QA) -> "ChatSession":
         """Load the index now (not on the first message) and read the documents' titles."""
         qa.warm_up()
-        return cls(qa=qa, sources=describe_sources(qa.texts))
+        sources = describe_sources(qa.texts)
+        return cls(qa=qa, sources=sources, folder=folder_info(qa.settings.seeds_dir, sources))
 
     def empty_sources(self) -> str:
         return render_sources(None, sources=self.sources)
@@ -66,7 +69,7 @@ class ChatSession:
         """Yield the page's states while answering ``message``; the last one is final."""
         history = list(history or [])
         turns = list(turns or [])
-        mode = mode or available_modes()[0]
+        mode = mode or available_modes(self.qa.settings)[0]
         text = message if isinstance(message, str) else ""
         try:
             self.qa.validate(text)

@@ -1,4 +1,4 @@
-"""Turn an :class:`~czqa.models.Answer` into the HTML the chat page shows.
+"""Turn an :class:`~czqa.types.Answer` into the HTML the chat page shows.
 
 Everything that comes from a document, a model or the user passes through :func:`html.escape`
 before it is placed in markup: a seed file may hold ``<script>`` or ``<img onerror=...>`` (web
@@ -21,15 +21,13 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 
-from czqa.followup import Resolution
-from czqa.models import Answer, Citation, Passage
-from czqa.sources import SourceInfo
+from czqa.answering.followup import Resolution
+from czqa.types import DECLINED, Answer, Citation, Passage
+from czqa.web.sources import SourceInfo
 
 CLOSEST_MATCHES = 3
 SNIPPET_CHARS = 280
 
-_DISAGREE = re.compile(r"^The documents disagree: (?P<pairs>.+?)\.?$")
-_PAIR = re.compile(r"^(?P<value>.+?) \((?P<source>[^()]+)\)$")
 
 
 def esc(text: str) -> str:
@@ -75,24 +73,8 @@ def _understood(resolution: Resolution | None) -> str:
     )
 
 
-def _conflict_values(answer: Answer) -> dict[str, str]:
-    """Source -> the value it gives, read from the answer's "The documents disagree: ..." line."""
-    m = _DISAGREE.match(answer.text.split("\n", 1)[0].strip())
-    if not m:
-        return {}
-    values: dict[str, str] = {}
-    for pair in m.group("pairs").split("; "):
-        p = _PAIR.match(pair.strip())
-        if p:
-            values.setdefault(p.group("source"), p.group("value"))
-    return values
-
-
 def _meta(answer: Answer) -> str:
     return f'<p class="czqa-meta">{esc(answer.mode)} answer · evidence score {answer.confidence:.2f}</p>'
-
-
-_CITATION_LINE = re.compile(r"\s*\[\d+\]\s+“")
 
 
 def render_answer(
@@ -101,10 +83,9 @@ def render_answer(
     """The chat reply for a final Answer."""
     parts = ['<div class="czqa-reply">', _understood(resolution)]
     if answer.abstained:
-        head, _, rest = _fold(answer.text).strip().partition(". ")
-        parts.append(f'<p class="czqa-abstain">{esc(head.rstrip("."))}.</p>')
-        if rest:
-            parts.append(f'<p class="czqa-abstain-why">{esc(rest)}</p>')
+        parts.append(f'<p class="czqa-abstain">{esc(DECLINED)}</p>')
+        if answer.declined_reason:
+            parts.append(f'<p class="czqa-abstain-why">{esc(answer.declined_reason)}</p>')
         closest = answer.passages[:CLOSEST_MATCHES]
         if closest:
             parts.append('<div class="czqa-closest"><p class="czqa-closest-head">Closest matches (not an answer):</p><ul>')
@@ -118,22 +99,20 @@ def render_answer(
                 )
             parts.append("</ul></div>")
     elif answer.conflict:
-        values = _conflict_values(answer)
         parts.append('<p class="czqa-short czqa-disagree">The documents disagree</p>')
         parts.append('<div class="czqa-conflict">')
-        for c in answer.citations:
-            parts.append(_quote(c, sources, value=values.get(c.source)))
+        for side in answer.conflicts:
+            parts.append(_quote(side.citation, sources, value=side.value))
         parts.append("</div>")
     else:
         if answer.short_answer:
             parts.append(f'<p class="czqa-short">{esc(answer.short_answer)}</p>')
-        elif answer.mode != "extractive" and answer.text.strip():
-            # The generated sentences only: their "[n] “quote” — file" lines and the note are
-            # shown below as block quotes and as a notice, not twice.
-            for para in answer.text.strip().split("\n\n"):
-                if _CITATION_LINE.match(para) or (answer.note and para.strip() == f"({answer.note})"):
-                    continue
-                parts.append(f'<p class="czqa-prose">{esc(_fold(para).strip())}</p>')
+        elif answer.numbered:
+            # Generated sentences, each with the numbers of the quotes shown below it.
+            citations = answer.citations
+            for claim in answer.claims:
+                refs = " ".join(f"[{citations.index(c) + 1}]" for c in claim.citations)
+                parts.append(f'<p class="czqa-prose">{esc(_fold(claim.text).strip())} <sup>{esc(refs)}</sup></p>')
         else:
             parts.append('<p class="czqa-lead">The documents say:</p>')
         for c in answer.citations:

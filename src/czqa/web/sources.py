@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from czqa.clean import clean, visible_text
+from czqa.ingest.clean import clean, visible_text
 
 TITLE_MIN_WORDS = 4
 TITLE_MAX_CHARS = 150

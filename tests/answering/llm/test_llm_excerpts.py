@@ -1,7 +1,7 @@
 """Focused excerpts: what a small model reads instead of whole retrieved chunks."""
 
-from czqa.llm.excerpts import excerpts, focus, question_terms
-from czqa.models import Passage
+from czqa.answering.llm.excerpts import excerpts, focus, question_terms
+from czqa.types import Passage
 
 
 def test_excerpt_centres_on_the_best_match_and_stays_exact(qa):

@@ -10,9 +10,9 @@ import threading
 
 import pytest
 
-from czqa.llm.generative import GenerativeAnswerer
-from czqa.llm.verify import NO_SOURCE
-from czqa.models import Answer, Delta, Passage
+from czqa.answering.llm.generative import GenerativeAnswerer
+from czqa.answering.llm.verify import NO_SOURCE
+from czqa.types import Answer, Delta, Passage
 from czqa.qa import QA, available_modes
 from czqa.settings import LLMSettings
 
@@ -117,7 +117,7 @@ def run_cli(args, *, tty: bool):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CZQA_LLM_")}
     cmd = [sys.executable, "-m", "czqa.cli", *args]
     if not tty:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from czqa.errors import CzqaError
-from czqa.llm.prompting import (
+from czqa.answering.llm.prompting import (
     NOT_IN_SOURCES,
     build_messages,
     defuse,
@@ -13,10 +13,10 @@ from czqa.llm.prompting import (
     render_source,
     select_sources,
 )
-from czqa.models import Passage
+from czqa.types import Passage
 from czqa.settings import LLMSettings, Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def passage(text: str, source: str = "x.txt", start: int = 0) -> Passage:
@@ -78,7 +78,7 @@ def test_select_sources_keeps_the_best_that_fit():
 
 
 def test_missing_or_broken_template_is_a_clear_error(tmp_path):
-    with pytest.raises(CzqaError, match=r"answer\.v9\.txt not found in .*CZQA_LLM_PROMPTS"):
+    with pytest.raises(CzqaError, match=r"answer\.v9\.txt not found in .*CZQA_LLM__PROMPTS"):
         load_templates(ROOT / "prompts", "v9")
     (tmp_path / "system.v1.txt").write_text("Be good.")
     (tmp_path / "answer.v1.md").write_text("Question: $question")
@@ -87,13 +87,13 @@ def test_missing_or_broken_template_is_a_clear_error(tmp_path):
 
 
 def test_llm_settings_from_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("CZQA_LLM_BASE_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("CZQA_LLM_MAX_TOKENS", "64")
-    monkeypatch.setenv("CZQA_LLM_TEMPERATURE", "0.5")
-    monkeypatch.setenv("CZQA_LLM_PROMPTS", str(tmp_path))
+    monkeypatch.setenv("CZQA_LLM__BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("CZQA_LLM__MAX_TOKENS", "64")
+    monkeypatch.setenv("CZQA_LLM__TEMPERATURE", "0.5")
+    monkeypatch.setenv("CZQA_LLM__PROMPTS", str(tmp_path))
     llm = Settings.from_env().llm
     assert (llm.base_url, llm.max_tokens, llm.temperature, llm.prompts_dir) == ("http://127.0.0.1:9/v1", 64, 0.5, tmp_path)
     assert Settings.from_env(llm=LLMSettings(max_tokens=32)).llm.max_tokens == 32
-    monkeypatch.setenv("CZQA_LLM_BACKEND", "ollama")
+    monkeypatch.setenv("CZQA_LLM__BACKEND", "ollama")
     with pytest.raises(ValueError):
         Settings.from_env()

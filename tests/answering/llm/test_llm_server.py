@@ -6,8 +6,8 @@ from importlib.util import find_spec
 
 import pytest
 
-from czqa.llm.backends import OpenAICompatBackend
-from czqa.models import Answer, Delta
+from czqa.answering.llm.backends import OpenAICompatBackend
+from czqa.types import Answer, Delta
 from czqa.qa import QA
 from czqa.settings import LLMSettings
 
@@ -45,7 +45,7 @@ def test_backend_streams_a_reply_over_sse(server_url):
 
 
 def test_server_and_in_process_backends_give_the_same_reply(server_url, gguf_path):
-    from czqa.llm.backends import LlamaCppBackend
+    from czqa.answering.llm.backends import LlamaCppBackend
 
     messages = [
         {"role": "system", "content": "Answer briefly."},

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from czqa.documents import read_seeds
-from czqa.llm.generative import compose, fallback_note
-from czqa.llm.excerpts import source_sentences
-from czqa.llm.verify import NO_CONTENT, OFF_TOPIC, REPEATED, Verifier, split_reply
-from czqa.models import Passage
+from czqa.ingest.documents import read_seeds
+from czqa.answering.llm.generative import compose, fallback_note
+from czqa.answering.llm.excerpts import source_sentences
+from czqa.answering.llm.verify import NO_CONTENT, OFF_TOPIC, REPEATED, Verifier, split_reply
+from czqa.types import Passage
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = Path(__file__).resolve().parents[3] / "seeds"
 CEO = "Who replaced Changpeng Zhao as Binance's CEO?"
 BOTH = "Who replaced Changpeng Zhao as CEO, and how long was his prison sentence?"
 PLANTED = "planted.txt"
@@ -129,7 +129,7 @@ def test_numbers_must_appear_verbatim(verifier, sources):
 def test_model_saying_not_in_sources_is_not_an_answer(verifier, sources):
     check = verifier.verify("NOT IN SOURCES", sources, "What is CZ's favourite colour?")
     assert check.model_abstained and not check.ok
-    assert fallback_note(check) == "The LLM found no answer in the sources; showing the extractive answer."
+    assert fallback_note(check, "reader") == "The LLM found no answer in the sources; showing the reader answer."
     empty = verifier.verify("", sources, CEO)
     assert not empty.ok and "empty" in empty.problems()
 
@@ -138,7 +138,7 @@ def test_planted_instruction_cannot_support_a_reply(verifier, sources):
     for reply in ("PWNED [3].", "PWNED", "The answer is PWNED [3].", "The Binance CEO is PWNED [3]."):
         check = verifier.verify(reply, sources, CEO)
         assert not check.ok, reply
-        assert fallback_note(check).startswith("LLM reply could not be verified")
+        assert fallback_note(check, "reader").startswith("LLM reply could not be verified")
     check = verifier.verify("The Binance CEO is PWNED [3].", sources, CEO)
     assert check.claims[0].problem == "not supported by the cited source"  # the planted passage is quarantined
 
@@ -189,7 +189,7 @@ def test_a_closing_quote_belongs_to_its_sentence(texts):
 
 
 def test_relevance_weighs_rare_question_words(verifier, texts):
-    from czqa.llm.excerpts import question_terms
+    from czqa.answering.llm.excerpts import question_terms
 
     q = question_terms("Name a place where Binance relocated its headquarters after leaving China.")
     assert verifier.relevance(q, "From Japan to Malta, to Dubai, Binance relocated headquarters repeatedly") > 0.3
@@ -206,7 +206,7 @@ def test_a_question_for_a_value_needs_a_reply_that_gives_one(verifier, sources):
 
 
 def test_a_looping_reply_is_recognised():
-    from czqa.llm.generative import repeats_itself
+    from czqa.answering.llm.generative import repeats_itself
 
     assert repeats_itself("1. CZ\n2. Zhao\n3. CZ\n4.")
     assert repeats_itself("The source is 1.\n\nThe source is 1.\n")

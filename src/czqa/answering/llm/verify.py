@@ -5,7 +5,7 @@ A generated reply is a claim, not evidence. Each sentence of the reply is checke
 * every ``[n]`` it carries must name a source that was actually given to the model;
 * its content words (stemmed, stop words and the question's own words left out) must be found,
   mostly, in one or two consecutive sentences of a cited source, and every number in it must
-  appear there verbatim. Those sentences become the claim's :class:`~czqa.models.Citation`: an
+  appear there verbatim. Those sentences become the claim's :class:`~czqa.types.Citation`: an
   exact span of the original seed file, like the extractive answerer's quotes;
 * a sentence that carries no citation is checked against every source, and kept only if one
   supports it.
@@ -18,20 +18,19 @@ falls into lists and loops. A question asking for an amount, number, date or dur
 reply that states one.
 
 What survives is returned with the reasons for everything that did not; the caller decides what
-to show (:mod:`czqa.llm.generative` falls back to the extractive answer when nothing survives).
+to show (:mod:`czqa.answering.llm.generative` falls back to the extractive answer when nothing survives).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from czqa.llm.excerpts import content_terms, question_terms, source_sentences
-from czqa.llm.prompting import NOT_IN_SOURCES
-from czqa.models import Citation, Passage
-from czqa.spans import answer_type, find_spans
+from czqa.retrieve.lexical import DocumentFrequencies
+from czqa.answering.llm.excerpts import content_terms, question_terms, source_sentences
+from czqa.answering.llm.prompting import NOT_IN_SOURCES
+from czqa.types import Citation, Passage
+from czqa.answering.spans import answer_type, find_spans
 
 #: Share of a claim's new content words (those not in the question) that its quote must contain.
 MIN_COVERAGE = 0.67
@@ -39,7 +38,7 @@ MIN_COVERAGE = 0.67
 #: needs more than Y in the quote; a pronoun in the source may stand for the rest).
 MIN_COVERAGE_ALL = 0.5
 #: Share of the question's content words, weighted by rarity (idf over the seed sentences, so
-#: "Binance" counts little and "headquarters" much), a quote must hold to address the question.
+#: the corpus's own name counts little and "headquarters" much), a quote must hold to address the question.
 MIN_RELEVANCE = 0.3
 #: Sentences of a source that one claim may span (a claim can join two adjacent sentences).
 MAX_WINDOW = 2
@@ -91,7 +90,7 @@ UNSUPPORTED = "not supported by the cited source"
 OFF_TOPIC = "its quote does not address the question"
 REPEATED = "repeats an earlier sentence"
 NO_VALUE = "gives no {kind}, which the question asks for"
-#: Answer types whose values patterns find reliably (czqa.spans); names and places are left out.
+#: Answer types whose values patterns find reliably (czqa.answering.spans); names and places are left out.
 _VALUE_TYPES = ("amount", "number", "date", "duration")
 
 
@@ -165,18 +164,13 @@ class Verifier:
 
     def __init__(self, texts: dict[str, str]) -> None:
         self.texts = texts
-        df: Counter[str] = Counter()
-        n = 0
-        for text in texts.values():
-            for s, e in source_sentences(text, 0, len(text)):
-                df.update(content_terms(text[s:e]))
-                n += 1
-        self._idf = {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
-        self._idf_unseen = math.log(1 + n)
+        self._frequencies = DocumentFrequencies(
+            content_terms(text[s:e]) for text in texts.values() for s, e in source_sentences(text, 0, len(text))
+        )
 
     def relevance(self, asked: set[str], quote: str) -> float:
         """The idf-weighted share of the question's content words that ``quote`` holds."""
-        weight = {t: self._idf.get(t, self._idf_unseen) for t in asked}
+        weight = {t: self._frequencies.idf(t) for t in asked}
         total = sum(weight.values())
         have = content_terms(quote)
         return sum(w for t, w in weight.items() if t in have) / total if total else 1.0
@@ -218,8 +212,8 @@ class Verifier:
     def _anchored(self, text: str, window: list[tuple[int, int]], want: set[str], numbers: set[str], asked: set[str]) -> bool:
         """In a two-sentence quote, the sentence holding most of the claim's new words (its answer)
         must itself bear on the question: otherwise the claim joins an answer to a question it was
-        never about ("the judge who sentenced CZ was Richard Teng", from a sentence about his
-        prison term followed by one about Binance's new CEO)."""
+        never about ("the judge who sentenced MY was Ann Lee", from a sentence about his
+        prison term followed by one about the company's new CEO)."""
         def held(span: tuple[int, int]) -> int:
             part = text[span[0] : span[1]]
             return len(want & content_terms(part)) + len(numbers & _numbers(part))

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Choose how the reader decides "no answer", on validation data only.
+
+The reader gives each window two signals: the margin of its best span over "no answer" (SQuAD 2.0
+style) and its answerability head's logit. The answerer's confidence is
+``margin + w * answerable``; this script asks validation questions through the same retrieval and
+reader as ``czqa ask`` (SQuAD 2.0 dev articles as an open corpus, plus the dev split of
+eval/qa.jsonl), records both signals for every window, and reports, for a grid of ``w``, the best
+threshold's figures and the AUC of declining unanswerable questions. ``--write`` stores the chosen
+``w`` and threshold in the reader's ``reader.json``.
+
+    .venv/bin/python eval/calibrate_reader.py --limit 1200 [--write]
+
+Never run it on the seeds test split: those figures must stay unseen by every tuned number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from czqa.answering.reader.model import CONFIG_FILE, WEIGHTS_DIR
+from czqa.eval import metrics, squad
+from czqa.qa import QA
+from czqa.settings import ReaderSettings, Settings
+
+VALIDATION = Path("../shared/qa-train/squad2-dev-8-articles.json")
+GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+
+
+def collect(qa: QA, questions) -> list[dict]:
+    """Per question: for each window read, (margin, answerable, span text); and the gold answers."""
+    from tqdm import tqdm
+
+    answerer = qa.answerer("reader")
+    rows = []
+    for q in tqdm(questions, file=sys.stderr, desc="reading"):
+        query = qa.query(q.question)
+        windows = []
+        for chunk, s in answerer.scores(query):
+            text, _, _ = answerer._span(chunk, s)
+            windows.append((s.margin, s.answerable, text))
+        rows.append({"answers": q.answers, "windows": windows})
+    return rows
+
+
+def figures(rows: list[dict], w: float, *, max_has_declined: float = 15.0) -> dict:
+    preds = []
+    for r in rows:
+        if not r["windows"]:
+            conf, text = float("-inf"), ""
+        else:
+            conf, text = max(((m + w * a), t) for m, a, t in r["windows"])
+        answerable = bool(r["answers"])
+        preds.append(
+            squad.SquadPrediction(
+                id="", answerable=answerable, prediction=text, confidence=conf,
+                exact=metrics.exact_match(text, r["answers"]) if answerable else 0.0,
+                f1=metrics.token_f1(text, r["answers"]) if answerable else 0.0, hit_rank=None, seconds=0.0,
+            )
+        )
+    t = squad.best_threshold(preds, max_has_declined=max_has_declined)
+    out = squad.at_threshold(preds, t)
+    has = np.array([p.confidence for p in preds if p.answerable])
+    no = np.array([p.confidence for p in preds if not p.answerable])
+    auc = float(np.mean(has[:, None] > no[None, :]) + 0.5 * np.mean(has[:, None] == no[None, :])) if len(has) and len(no) else None
+    out["auc"] = auc
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--squad", type=Path, default=VALIDATION)
+    ap.add_argument("--limit", type=int, default=1200)
+    ap.add_argument("--out", type=Path, default=Path("eval/runs/calibrate-reader"))
+    ap.add_argument("--write", action="store_true", help="store the chosen weight and threshold in reader.json")
+    args = ap.parse_args()
+    questions = squad.sample(squad.write_documents(args.squad, args.out / "docs"), args.limit)
+    qa = QA(Settings(seeds_dir=args.out / "docs", index_dir=args.out / "index", reader=ReaderSettings(threshold=-1e9)))
+    rows = collect(qa, questions)
+    results = {w: figures(rows, w) for w in GRID}
+    for w, r in results.items():
+        print(f"w={w:<5} threshold={r['threshold']:.3f} F1={r['f1']:.1f} HasAns F1={r['HasAns_f1']:.1f} EM={r['HasAns_exact']:.1f} "
+              f"HasAns declined={r['HasAns_declined']:.1f} NoAns declined={r['NoAns_declined']:.1f} AUC={r['auc']:.3f}")
+    best_w = max(results, key=lambda w: results[w]["f1"])
+    chosen = results[best_w]
+    print(f"chosen: w={best_w}, threshold={chosen['threshold']:.4f}")
+    if args.write:
+        path = WEIGHTS_DIR / CONFIG_FILE
+        config = json.loads(path.read_text())
+        config["decision"] = {
+            "answerable_weight": best_w,
+            "threshold": round(float(chosen["threshold"]), 4),
+            "calibrated_on": f"{args.squad.name}, {len(rows)} questions asked as an open corpus: best overall F1 "
+            "with at most 15% of answerable questions declined",
+            "validation": {k: round(v, 2) if isinstance(v, float) else v for k, v in chosen.items()},
+        }
+        path.write_text(json.dumps(config, indent=2) + "\n")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

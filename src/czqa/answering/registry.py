@@ -1,0 +1,103 @@
+"""The ``Answerer`` plug-in point: answer modes by name.
+
+An answer mode is one module that registers a :class:`ModeSpec`: a name, a one-line description,
+a check that says why the mode cannot run here (or None), and a factory that builds its
+:class:`Answerer` from the loaded index. ``czqa ask --mode``, ``answer(mode=...)`` and the chat
+page's mode control all list :func:`available_modes`, so a new mode appears everywhere by
+registering itself, with no edits elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # annotations only: importing this module loads no index code
+    import numpy as np
+
+    from czqa.index.store import IndexData
+    from czqa.retrieve.aliases import AliasTable
+    from czqa.retrieve.retriever import Hit
+    from czqa.settings import Settings
+    from czqa.types import Answer, Delta, Passage
+
+
+# Chunks retrieved for an answerer to consider: more than are shown (top_k), so a reader or a
+# sentence scorer can look a little deeper than the passages listed.
+CANDIDATE_CHUNKS = 8
+
+
+@dataclass(frozen=True)
+class Query:
+    """What retrieval hands an answerer: the question, its vector, the ranked candidate chunks
+    (more than are shown) and the passages shown to the user."""
+
+    question: str
+    vector: np.ndarray
+    hits: list[Hit]
+    passages: list[Passage]
+
+
+@dataclass
+class Corpus:
+    """The loaded index and documents an answerer reads from (built once per ``QA``)."""
+
+    data: IndexData
+    texts: dict[str, str]  # source -> original text, what citations are cut from
+    aliases: AliasTable
+    settings: Settings
+    fallback: Callable[[Query], Answer] | None = field(default=None)
+
+
+@runtime_checkable
+class Answerer(Protocol):
+    """Turns retrieved passages into an :class:`Answer` with exact citations, or declines."""
+
+    mode: str
+
+    def answer(self, query: Query) -> Answer: ...
+
+    def stream(self, query: Query) -> Iterator[Delta | Answer]:
+        """Deltas while the reply is produced (generative modes), then the final Answer."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModeSpec:
+    name: str
+    description: str
+    factory: Callable[[Corpus], Answerer]
+    unavailable: Callable[[Settings], str | None] = lambda settings: None
+
+
+_MODES: dict[str, ModeSpec] = {}
+
+
+def register(spec: ModeSpec) -> ModeSpec:
+    _MODES[spec.name] = spec
+    return spec
+
+
+def _load_builtin() -> None:
+    # Importing a mode's module registers it; the order here is the order modes are listed in.
+    import czqa.answering.reader.answerer  # noqa: F401
+    import czqa.answering.extractive  # noqa: F401
+    import czqa.answering.llm.mode  # noqa: F401
+
+
+def modes() -> dict[str, ModeSpec]:
+    """Every registered mode, default first."""
+    if not _MODES:
+        _load_builtin()
+    return dict(_MODES)
+
+
+def available_modes(settings: Settings) -> tuple[str, ...]:
+    """The modes usable in this installation, default first (cheap: nothing is loaded)."""
+    return tuple(name for name, spec in modes().items() if spec.unavailable(settings) is None)
+
+
+def single_answer(answerer: Answerer, query: Query) -> Iterator[Delta | Answer]:
+    """``stream`` for answerers that have nothing to stream."""
+    yield answerer.answer(query)

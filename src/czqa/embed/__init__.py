@@ -1,0 +1,1 @@
+"""Embed: turn text into unit vectors (the ``Encoder`` protocol and its MiniLM implementations)."""

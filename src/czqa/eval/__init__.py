@@ -1,0 +1,1 @@
+"""Evaluation: run question sets through ``QA``, compute metrics, write reports, gate on a baseline."""

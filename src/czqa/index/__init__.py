@@ -1,0 +1,1 @@
+"""Index: build, store and load the searchable index (vectors, chunks, sentences, manifest)."""

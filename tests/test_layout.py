@@ -1,0 +1,68 @@
+"""The package tree reads as the pipeline: imports flow one way, down it; modules stay small."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "czqa"
+
+# Lower runs first. A module may import from its own stage or any stage below it, never above.
+STAGES = {
+    "czqa": 0, "czqa.types": 0, "czqa.errors": 0, "czqa.settings": 0,
+    "czqa.ingest": 1, "czqa.embed": 2, "czqa.index": 3, "czqa.retrieve": 4, "czqa.answering": 5,
+    "czqa.qa": 6, "czqa.api": 6, "czqa.eval": 7, "czqa.web": 7, "czqa.cli": 8,
+}
+
+
+def stage(module: str) -> int:
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        if ".".join(parts[:n]) in STAGES:
+            return STAGES[".".join(parts[:n])]
+    raise KeyError(module)
+
+
+def modules():
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        name = ".".join(rel.parts).removesuffix(".__init__")
+        yield name, path
+
+
+def imports(path: Path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("czqa"):
+            if node.module == "czqa":
+                for alias in node.names:
+                    yield f"czqa.{alias.name}" if f"czqa.{alias.name}" in STAGES else "czqa", node.lineno
+            else:
+                yield node.module, node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("czqa"):
+                    yield alias.name, node.lineno
+
+
+def test_every_module_belongs_to_a_stage():
+    for name, _ in modules():
+        stage(name)
+
+
+def test_imports_flow_down_the_pipeline():
+    upward = []
+    for name, path in modules():
+        if name == "czqa":
+            continue  # the package's lazy re-exports of the public API
+        for target, line in imports(path):
+            if stage(target) > stage(name):
+                upward.append(f"{path.relative_to(SRC)}:{line} {name} imports {target}")
+    assert not upward, "imports that run back up the pipeline:\n" + "\n".join(upward)
+
+
+@pytest.mark.parametrize("name, path", list(modules()))
+def test_modules_stay_small(name, path):
+    assert len(path.read_text().splitlines()) <= 420, f"{name} has grown past ~400 lines: split it by job"
