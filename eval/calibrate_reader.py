@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Choose how the reader decides "no answer", on validation data only.
 
-The reader gives each window two signals: the margin of its best span over "no answer" (SQuAD 2.0
-style) and its answerability head's logit. The answerer's confidence is
-``margin + w * answerable``; this script asks validation questions through the same retrieval and
-reader as ``czqa ask`` (SQuAD 2.0 dev articles as an open corpus, plus the dev split of
-eval/qa.jsonl), records both signals for every window, and reports, for a grid of ``w``, the best
-threshold's figures and the AUC of declining unanswerable questions. ``--write`` stores the chosen
-``w`` and threshold in the reader's ``reader.json``.
+Each window the reader reads gives three signals: the margin of its best span over "no answer"
+(SQuAD 2.0 style), the answerability head's logit, and how much of the question's idf-weighted
+wording the passage holds. The answerer's confidence is ``margin + w * answerable + v *
+coverage``; this script asks validation questions (the SQuAD 2.0 dev articles, written out as an
+open corpus) through the same retrieval and reader as ``czqa ask``, records the signals of every
+window, and reports for a grid of ``w`` and ``v`` the figures at the best threshold (best overall
+F1 with at most 15% of answerable questions declined) and the AUC of declining unanswerable
+questions. ``--write`` stores the chosen weights and threshold in the reader's ``reader.json``;
+check the result on the seeds' dev split with ``czqa eval --split dev``.
 
     .venv/bin/python eval/calibrate_reader.py --limit 1200 [--write]
 
@@ -29,7 +31,8 @@ from czqa.qa import QA
 from czqa.settings import ReaderSettings, Settings
 
 VALIDATION = Path("../shared/qa-train/squad2-dev-8-articles.json")
-GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+GRID = (0.0, 0.5, 1.0, 2.0, 3.0)  # answerability head weight
+COVERAGE_GRID = (0.0, 2.0, 4.0, 6.0, 8.0, 12.0)  # question-coverage weight
 
 
 def collect(qa: QA, questions) -> list[dict]:
@@ -43,18 +46,18 @@ def collect(qa: QA, questions) -> list[dict]:
         windows = []
         for chunk, s in answerer.scores(query):
             text, _, _ = answerer._span(chunk, s)
-            windows.append((s.margin, s.answerable, text))
+            windows.append((s.margin, s.answerable, s.coverage, text))
         rows.append({"answers": q.answers, "windows": windows})
     return rows
 
 
-def figures(rows: list[dict], w: float, *, max_has_declined: float = 15.0) -> dict:
+def figures(rows: list[dict], w: float, v: float, *, max_has_declined: float = 15.0) -> dict:
     preds = []
     for r in rows:
         if not r["windows"]:
             conf, text = float("-inf"), ""
         else:
-            conf, text = max(((m + w * a), t) for m, a, t in r["windows"])
+            conf, text = max(((m + w * a + v * c), t) for m, a, c, t in r["windows"])
         answerable = bool(r["answers"])
         preds.append(
             squad.SquadPrediction(
@@ -82,18 +85,19 @@ def main() -> int:
     questions = squad.sample(squad.write_documents(args.squad, args.out / "docs"), args.limit)
     qa = QA(Settings(seeds_dir=args.out / "docs", index_dir=args.out / "index", reader=ReaderSettings(threshold=-1e9)))
     rows = collect(qa, questions)
-    results = {w: figures(rows, w) for w in GRID}
-    for w, r in results.items():
-        print(f"w={w:<5} threshold={r['threshold']:.3f} F1={r['f1']:.1f} HasAns F1={r['HasAns_f1']:.1f} EM={r['HasAns_exact']:.1f} "
+    results = {(w, v): figures(rows, w, v) for w in GRID for v in COVERAGE_GRID}
+    for (w, v), r in results.items():
+        print(f"w={w:<4} v={v:<5} threshold={r['threshold']:.3f} F1={r['f1']:.1f} HasAns F1={r['HasAns_f1']:.1f} EM={r['HasAns_exact']:.1f} "
               f"HasAns declined={r['HasAns_declined']:.1f} NoAns declined={r['NoAns_declined']:.1f} AUC={r['auc']:.3f}")
-    best_w = max(results, key=lambda w: results[w]["f1"])
-    chosen = results[best_w]
-    print(f"chosen: w={best_w}, threshold={chosen['threshold']:.4f}")
+    best_w, best_v = max(results, key=lambda wv: results[wv]["f1"])
+    chosen = results[(best_w, best_v)]
+    print(f"chosen: w={best_w}, v={best_v}, threshold={chosen['threshold']:.4f}")
     if args.write:
         path = WEIGHTS_DIR / CONFIG_FILE
         config = json.loads(path.read_text())
         config["decision"] = {
             "answerable_weight": best_w,
+            "coverage_weight": best_v,
             "threshold": round(float(chosen["threshold"]), 4),
             "calibrated_on": f"{args.squad.name}, {len(rows)} questions asked as an open corpus: best overall F1 "
             "with at most 15% of answerable questions declined",

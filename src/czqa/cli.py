@@ -120,7 +120,7 @@ def cmd_eval_squad(args: argparse.Namespace) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     preds = squad.ask_all(qa, questions, mode=args.mode, progress=progress)
     answerer = qa.answerer(args.mode)
-    threshold = base.reader.threshold if base.reader.threshold is not None else getattr(answerer, "threshold", float("-inf"))
+    threshold = base.reader.threshold if base.reader.threshold is not None else getattr(answerer, "calibrated_threshold", float("-inf"))
     if args.calibrate:
         threshold = squad.best_threshold(preds)
     result = squad.at_threshold(preds, threshold)

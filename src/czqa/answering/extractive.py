@@ -45,6 +45,8 @@ CONFLICT_MARGIN = 0.25
 
 @dataclass(frozen=True)
 class Scored:
+    """A sentence of the retrieved passages with its evidence score and the typed spans it holds."""
+
     sentence: int  # row in IndexData.sentences
     score: float
     evidence: float  # score without the type bonus: what abstention looks at

@@ -117,6 +117,8 @@ class Resolution(BaseModel):
 
 @dataclass(frozen=True)
 class Entity:
+    """A name mentioned in a conversation turn, with what kind of thing it names (for pronoun resolution)."""
+
     text: str
     kind: Kind
     start: int

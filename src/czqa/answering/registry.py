@@ -65,6 +65,8 @@ class Answerer(Protocol):
 
 @dataclass(frozen=True)
 class ModeSpec:
+    """A registered answer mode: its name, a one-line description, its factory, and why it cannot run here (None when it can)."""
+
     name: str
     description: str
     factory: Callable[[Corpus], Answerer]

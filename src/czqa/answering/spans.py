@@ -70,6 +70,8 @@ _CALENDAR = frozenset(re.findall(r"[A-Z][a-z]+", _MONTH)) | WEEKDAYS
 
 @dataclass(frozen=True)
 class Found:
+    """A typed value (person, date, amount …) found in a sentence, with its offsets there."""
+
     start: int  # where the match begins in the searched text (for proximity ranking)
     end: int
     text: str  # the span, white space folded

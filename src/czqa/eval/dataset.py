@@ -19,6 +19,8 @@ SPLITS = ("dev", "test")
 
 
 class Evidence(BaseModel):
+    """A gold evidence quote: a verbatim stretch of one seed file that supports a record's answer."""
+
     file: str
     quote: str = Field(min_length=1)
 

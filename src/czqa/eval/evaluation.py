@@ -47,6 +47,8 @@ HIT_KS = (1, 5)
 
 @dataclass
 class Result:
+    """One question's record, the Answer czqa gave, how long it took, and where the gold evidence ranked."""
+
     record: QARecord
     answer: Answer
     seconds: float

@@ -26,6 +26,8 @@ REFRESH_COMMAND = "czqa eval --split test --write-baseline"
 
 
 class Gate(BaseModel):
+    """The committed baseline metrics of the test split that CI compares each run against."""
+
     higher_is_better: bool = True
     margin: float = Field(ge=0, description="In the metric's own unit (percentage points; MRR on 0-1).")
 

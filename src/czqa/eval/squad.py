@@ -27,6 +27,8 @@ from czqa.eval import metrics
 
 
 class SquadQuestion(BaseModel):
+    """A SQuAD question with its gold answers and their offsets in the document it was written to."""
+
     id: str
     question: str
     answers: list[str]
@@ -35,6 +37,8 @@ class SquadQuestion(BaseModel):
 
 
 class SquadPrediction(BaseModel):
+    """What czqa answered one SQuAD question (when forced to answer), its confidence, and its scores."""
+
     id: str
     answerable: bool
     prediction: str  # the answer the reader gives when forced to answer
@@ -149,4 +153,5 @@ def best_threshold(preds: Sequence[SquadPrediction], *, max_has_declined: float 
 
 def retrieval(preds: Sequence[SquadPrediction]) -> dict[str, float | None]:
     ranks = [p.hit_rank for p in preds if p.answerable]
-    return {"hit@1": metrics.hit_at_k(ranks, 1), "hit@5": metrics.hit_at_k(ranks, 5), "mrr": metrics.mrr(ranks)}
+    pct = lambda v: None if v is None else 100 * v  # noqa: E731
+    return {"hit@1": pct(metrics.hit_at_k(ranks, 1)), "hit@5": pct(metrics.hit_at_k(ranks, 5)), "mrr": metrics.mrr(ranks)}

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BuildReport:
+    """What one index build did: files read, reused and skipped, texts embedded, chunks, time."""
+
     files: int = 0
     files_reused: int = 0
     files_processed: list[str] = field(default_factory=list)

@@ -45,12 +45,16 @@ PIPELINE_VERSION = "2"
 
 
 class ModelInfo(BaseModel):
+    """The encoder that built an index (name, vector size, word-piece limit), recorded in its manifest."""
+
     name: str
     dimension: int
     max_wordpieces: int
 
 
 class Manifest(BaseModel):
+    """What an index generation was built from and holds; written last and atomically, so it is the commit point."""
+
     format: int = FORMAT_VERSION
     czqa_version: str
     pipeline_version: str
@@ -68,6 +72,8 @@ class Manifest(BaseModel):
 
 @dataclass(frozen=True)
 class SentenceRecord:
+    """One sentence of a seed file (offsets into the original text) and the text that was embedded for it."""
+
     source: str
     start: int
     end: int
@@ -76,6 +82,8 @@ class SentenceRecord:
 
 @dataclass
 class IndexData:
+    """A loaded index: manifest, chunk and sentence metadata, the chunk vector index and sentence vectors."""
+
     manifest: Manifest
     chunks: list[Chunk]
     sentences: list[SentenceRecord]

@@ -32,6 +32,8 @@ class Piece:
 
 @dataclass(frozen=True)
 class Chunk:
+    """A retrievable passage: a run of whole sentences of one file, with a stable content-hash id."""
+
     id: str
     source: str
     start: int

@@ -25,6 +25,8 @@ FOLDER_FILE = "czqa.toml"
 
 
 class Example(BaseModel):
+    """An example question the page offers, with an optional label shown instead of the question."""
+
     model_config = ConfigDict(frozen=True)
 
     question: str = Field(min_length=1)

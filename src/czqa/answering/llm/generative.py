@@ -64,6 +64,8 @@ def fallback_note(check: Verification, mode: str) -> str:
 
 
 class GenerativeAnswerer:
+    """Prompts a chat model with numbered sources, streams its reply, and verifies it into an Answer."""
+
     def __init__(self, backend: ChatBackend, templates: PromptTemplates, texts: dict[str, str], llm: LLMSettings) -> None:
         """``texts`` maps each seed file to its original text: what quotes are verified against."""
         self.backend = backend

@@ -26,6 +26,8 @@ _DELIMITER = re.compile(r"<\s*(/?)\s*(sources?|question)\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class PromptTemplates:
+    """The versioned system and user prompt texts the LLM mode renders (files in ``prompts/``)."""
+
     version: str
     system: str
     answer: string.Template  # placeholders: $sources, $question

@@ -96,6 +96,8 @@ _VALUE_TYPES = ("amount", "number", "date", "duration")
 
 @dataclass
 class Verification:
+    """The outcome of checking one LLM reply: its claims, which are supported (with their quotes) and why others were not."""
+
     reply: str
     claims: list[Claim] = field(default_factory=list)
     model_abstained: bool = False  # the model said the sources do not answer the question

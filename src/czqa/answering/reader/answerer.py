@@ -3,10 +3,12 @@
 Retrieval picks the candidates; the reader reads the best ``settings.reader.passages`` of them
 (never the whole corpus), scores every span and "no answer" in each window, and:
 
-* the window whose best span most clearly beats its own "no answer" (the margin, plus the
-  answerability head's vote, weighted as calibrated) gives the answer, if that confidence clears
-  the threshold chosen on validation data (``reader.json`` beside the weights; a setting
-  overrides it);
+* the window whose best span most clearly beats its own "no answer" gives the answer, if its
+  confidence clears the threshold chosen on validation data (``reader.json`` beside the weights;
+  a setting overrides it). Confidence = the span's margin over "no answer" + the answerability
+  head's logit + how much of the question's (idf-weighted) wording the passage holds, each
+  weighted as calibrated: a look-alike question that names something the passage never
+  mentions scores low even when the reader finds a plausible span;
 * the reply leads with the span as ``short_answer`` and cites the sentence(s) holding it, with
   exact offsets;
 * otherwise it declines, and the closest passages are shown as such;
@@ -17,10 +19,12 @@ Retrieval picks the candidates; the reader reads the best ``settings.reader.pass
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from czqa.answering.reader.model import ReaderUnavailable, SpanScore, WEIGHTS_DIR, shared_reader
 from czqa.answering.registry import Corpus, ModeSpec, Query, register, single_answer
 from czqa.answering.spans import answer_type, normalize_value
+from czqa.retrieve.lexical import DocumentFrequencies, terms
 from czqa.settings import Settings
 from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
 
@@ -38,19 +42,41 @@ class ReaderAnswerer:
         self.corpus = corpus
         self.reader = shared_reader(rs.weights_dir)
         decision = self.reader.config.get("decision", {})
-        self.threshold = rs.threshold if rs.threshold is not None else float(decision.get("threshold", 0.0))
+        #: chosen on validation data when the weights were calibrated (eval/calibrate_reader.py)
+        self.calibrated_threshold = float(decision.get("threshold", 0.0))
+        self.threshold = rs.threshold if rs.threshold is not None else self.calibrated_threshold
         self.answerable_weight = float(decision.get("answerable_weight", 0.0))
+        self.coverage_weight = float(decision.get("coverage_weight", 0.0))
         self.passages = rs.passages
+        aliases = corpus.aliases
+        self._frequencies = DocumentFrequencies(terms(aliases.expand(c.embed_text)) for c in corpus.data.chunks)
+        self._chunk_terms: dict[int, set[str]] = {}
 
     def confidence(self, s: SpanScore) -> float:
-        return s.margin + self.answerable_weight * s.answerable
+        return s.margin + self.answerable_weight * s.answerable + self.coverage_weight * s.coverage
+
+    def coverage(self, question: str, chunk: int) -> float:
+        """The idf-weighted share of the question's terms that the passage holds (0..1)."""
+        asked = set(terms(self.corpus.aliases.expand(question)))
+        if not asked:
+            return 1.0
+        have = self._chunk_terms.get(chunk)
+        if have is None:
+            have = set(terms(self.corpus.aliases.expand(self.corpus.data.chunks[chunk].embed_text)))
+            self._chunk_terms[chunk] = have
+        weight = {t: self._frequencies.idf(t) for t in asked}
+        return sum(w for t, w in weight.items() if t in have) / sum(weight.values())
 
     def scores(self, query: Query) -> list[tuple[int, SpanScore]]:
         """(chunk row, window score) for every window the reader read, best first."""
         chunks = [h.chunk for h in query.hits[: self.passages]]
         texts = [self.corpus.data.chunks[c].text for c in chunks]
         read = self.reader.read(query.question, texts)
-        ranked = [(chunks[s.passage], s) for s in read if s.end > s.start]
+        ranked = [
+            (chunks[s.passage], replace(s, coverage=self.coverage(query.question, chunks[s.passage])))
+            for s in read
+            if s.end > s.start
+        ]
         ranked.sort(key=lambda cs: -self.confidence(cs[1]))
         return ranked
 

@@ -38,6 +38,7 @@ class SpanScore:
     span_score: float  # start + end logit of the best span
     null_score: float  # start + end logit at [CLS]
     answerable: float  # answerability head logit
+    coverage: float = 1.0  # share of the question's wording in the passage (set by the answerer)
 
     @property
     def margin(self) -> float:

@@ -1,0 +1,58 @@
+"""The shipped reader through answer(): a planted answer is found and cited, a planted
+unanswerable question is declined, and a disagreement between documents is shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from czqa.qa import QA
+from czqa.settings import Settings
+
+FESTIVAL = (
+    "The Quenford Lantern Festival\n\n"
+    "The Quenford Lantern Festival began in 1987. It was founded by Mira Talvik, a glassblower from "
+    "the northern valley, who hung the first forty lanterns along the old harbour wall. Today the "
+    "festival lasts three nights every October and draws visitors from across the region.\n"
+)
+HARBOUR = (
+    "Velm Harbour Report\n\n"
+    "The harbour at Velm was dredged in 1990 so that larger ferries could dock. Ferries to the "
+    "outer islands now leave every hour in summer.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory, st_encoder, np_encoder):
+    root = tmp_path_factory.mktemp("planted")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "festival.txt").write_text(FESTIVAL)
+    (docs / "harbour.txt").write_text(HARBOUR)
+    qa = QA(Settings(seeds_dir=docs, index_dir=root / "index"), query_encoder=np_encoder, build_encoder=st_encoder)
+    qa.warm_up()
+    return qa
+
+
+def test_reader_is_the_default_mode(planted):
+    assert planted.default_mode == "reader"
+
+
+def test_planted_answer_is_found_and_its_sentence_cited(planted):
+    a = planted.answer("Who founded the Quenford Lantern Festival?")
+    assert a.mode == "reader" and not a.abstained
+    assert a.short_answer == "Mira Talvik"
+    (c,) = a.citations
+    assert FESTIVAL[c.start : c.end] == c.quote and "Mira Talvik" in c.quote
+    assert a.text.startswith("Mira Talvik.")
+
+
+def test_planted_unanswerable_question_is_declined(planted):
+    a = planted.answer("What is the boiling point of mercury?")
+    assert a.abstained and a.short_answer is None and not a.citations
+    assert a.declined_reason and a.passages  # the closest passages are still shown, as such
+    assert a.text.startswith("The documents don't say.")
+
+
+def test_a_value_question_gets_a_value(planted):
+    a = planted.answer("When was the harbour at Velm dredged?")
+    assert not a.abstained and a.short_answer == "1990"
