@@ -39,8 +39,10 @@ What is measured, and why
    therefore started first, while this process is still small (its own peak at that moment is
    recorded in the JSON), and each child also reports ``VmHWM`` from ``/proc/self/status`` (the
    peak of its own address space only) as a cross-check.
-6. **Targets.** Build ≤ 5 s (the in-process median), warm p50 ≤ 30 ms and p95 ≤ 60 ms, cold
-   start ≤ 2 s, serving memory ≤ 1 GiB.
+6. **Targets.** Build ≤ 5 s (the in-process median), warm p50 ≤ 250 ms and p95 ≤ 500 ms, cold
+   start ≤ 2.5 s, serving memory ≤ 1 GiB. (Before the trained reader the default answer took
+   ~10 ms and the targets were 30/60 ms and 2 s; reading four passages with a six-layer model is
+   the price of answers that are right.)
 
 Measurements run one after another (never in parallel) so they do not compete for the two cores.
 Other work on the machine does compete, and on two cores it easily doubles every figure. So each
@@ -360,9 +362,9 @@ def verdicts(r: dict) -> list[dict]:
     """Each target beside its figure."""
     checks = [
         ("Index build (in-process, median)", r["build_inprocess"]["median_s"], 5.0, "s"),
-        ("Warm answer p50", r["warm_latency"]["p50_ms"], 30.0, "ms"),
-        ("Warm answer p95", r["warm_latency"]["p95_ms"], 60.0, "ms"),
-        ("Cold start (czqa ask, median)", r["cold_start"]["ask_median_s"], 2.0, "s"),
+        ("Warm answer p50", r["warm_latency"]["p50_ms"], 250.0, "ms"),
+        ("Warm answer p95", r["warm_latency"]["p95_ms"], 500.0, "ms"),
+        ("Cold start (czqa ask, median)", r["cold_start"]["ask_median_s"], 2.5, "s"),
         ("Serving peak memory", r["memory"]["serving"]["maxrss_mb"], 1024.0, "MiB"),
     ]
     return [

@@ -113,7 +113,7 @@ def test_stream_ends_with_the_same_answer_as_answer(qa):
     from czqa.types import Answer, Delta
     from czqa.qa import available_modes
 
-    assert available_modes()[0] == "extractive"
+    assert available_modes()[0] == "reader"
     events = list(qa.stream("Who replaced Changpeng Zhao as Binance's CEO?"))
     assert all(isinstance(e, Delta) for e in events[:-1])
     assert isinstance(events[-1], Answer)
@@ -138,3 +138,25 @@ def test_the_person_asked_about_is_not_offered_as_the_answer(qa):
     # Zhao Changpeng is CZ, so he must not be the short answer.
     a = qa.answer("What was the name of the venture capitalist who got CZ into crypto over a poker game?")
     assert a.short_answer not in {"Zhao Changpeng", "Changpeng Zhao", "CZ"}
+
+
+@pytest.mark.parametrize("top_k", ["5", 0, -1, 51, 2.5, True])
+def test_bad_top_k_is_a_clear_error_not_a_type_error(qa, top_k):
+    from czqa.errors import InvalidQuestion
+
+    with pytest.raises(InvalidQuestion, match="top_k"):
+        qa.answer("Who founded Binance?", top_k=top_k)
+
+
+def test_a_lone_surrogate_is_a_clear_error(qa):
+    from czqa.errors import InvalidQuestion
+
+    with pytest.raises(InvalidQuestion, match="not valid text"):
+        qa.answer("Who founded \ud800 Binance?")
+
+
+def test_unknown_mode_lists_the_available_ones(qa):
+    from czqa.errors import UsageError
+
+    with pytest.raises(UsageError, match="Unknown answer mode 'magic'; available: reader"):
+        qa.answer("Who founded Binance?", mode="magic")

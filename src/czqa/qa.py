@@ -83,6 +83,10 @@ class QA:
         if not isinstance(question, str):
             raise InvalidQuestion(f"The question must be text, not {type(question).__name__}.")
         q = question.strip()
+        try:
+            q.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidQuestion("The question holds characters that are not valid text (lone surrogates).") from None
         if not q:
             raise InvalidQuestion("The question is empty. Ask something about the documents.")
         if len(q) > self.settings.max_question_chars:

@@ -109,7 +109,8 @@ class Answer(BaseModel):
     def text(self) -> str:
         """The reply as a person reads it: the answer, then its quotes with file and offsets."""
         if self.abstained:
-            return f"{DECLINED} {self.declined_reason or ''}".strip()
+            declined = f"{DECLINED} {self.declined_reason or ''}".strip()
+            return f"{declined}\n\n({self.note})" if self.note else declined
         citations = self.citations
         lines = []
         if self.conflict:

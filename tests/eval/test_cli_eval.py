@@ -57,7 +57,7 @@ def test_eval_writes_report_metrics_and_chart(tmp_path):
     # metrics.json: the whole run, per question
     data = json.loads((out / "metrics.json").read_text())
     assert {"summary", "per_type", "questions", "split", "mode", "top_k", "qa_fingerprint"} <= set(data)
-    assert data["split"] == "test" and data["mode"] == "extractive" and data["top_k"] == 3
+    assert data["split"] == "test" and data["mode"] == "reader" and data["top_k"] == 3
     s = data["summary"]
     assert s["questions"] == 3 and s["answerable"] == 2 and s["unanswerable"] == 1
     assert s["answer_accuracy"] == 50.0  # teng right, the wrong expectation fails
@@ -95,7 +95,7 @@ def test_write_baseline_then_compare(tmp_path):
     ("args", "rows", "message"),
     [
         (["--split", "dev", "--write-baseline"], TINY, "--write-baseline records the test split"),
-        (["--mode", "oracle"], TINY, "Unknown answer mode 'oracle'; available: extractive"),
+        (["--mode", "oracle"], TINY, "Unknown answer mode 'oracle'; available: reader, extractive"),
         (["--split", "test"], [TINY[3]], "No questions in the 'test' split"),
         ([], [TINY[0], "{broken"], "qa.jsonl:2: Invalid JSON"),
         ([], [rec("x", "Who?", ["X"], [(TENG_FILE, "words that are not in the file")])],

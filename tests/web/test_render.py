@@ -162,7 +162,7 @@ def test_llm_answer_prose_leads_when_there_is_no_short_answer():
     c = Citation(source="f.txt", start=0, end=5, quote="Quote")
     a = Answer(question="q", abstained=False, claims=[Claim(text="First paragraph.", citations=[c])], mode="llm")
     out = render_answer(a, sources={})
-    assert out.index('<p class="czqa-prose">First paragraph. <sup>[1]</sup></p>') < out.index("<blockquote")
+    assert out.index('<p class="czqa-prose">First paragraph. <span class="czqa-refs">[1]</span></p>') < out.index("<blockquote")
     assert "llm answer" in out
 
 
@@ -181,7 +181,7 @@ def test_a_generated_reply_shows_its_sentences_once_and_its_note():
     )
     fragment = render_answer(answer, sources={})
     assert_safe(fragment)
-    assert "Richard Teng replaced him. <sup>[1]</sup>" in fragment
+    assert 'Richard Teng replaced him. <span class="czqa-refs">[1]</span>' in fragment
     assert answer.text.startswith("Richard Teng replaced him [1].")
     assert fragment.count("forced to step down") == 1  # the block quote, not the text's copy too
     assert fragment.count("Removed from the LLM reply") == 1 and 'class="czqa-note"' in fragment

@@ -330,7 +330,7 @@ def evaluate(
         split=split,
         mode=mode,
         top_k=top_k or qa.settings.top_k,
-        abstain_threshold=qa.settings.abstain_threshold,
+        abstain_threshold=float(getattr(qa.answerer(mode), "threshold", qa.settings.abstain_threshold)),
         qa_fingerprint=fingerprint(records),
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         czqa_version=__version__,

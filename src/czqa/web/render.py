@@ -112,7 +112,7 @@ def render_answer(
             citations = answer.citations
             for claim in answer.claims:
                 refs = " ".join(f"[{citations.index(c) + 1}]" for c in claim.citations)
-                parts.append(f'<p class="czqa-prose">{esc(_fold(claim.text).strip())} <sup>{esc(refs)}</sup></p>')
+                parts.append(f'<p class="czqa-prose">{esc(_fold(claim.text).strip())} <span class="czqa-refs">{esc(refs)}</span></p>')
         else:
             parts.append('<p class="czqa-lead">The documents say:</p>')
         for c in answer.citations:

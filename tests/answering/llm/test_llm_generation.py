@@ -34,11 +34,11 @@ def assert_verified_or_noted(final: Answer, texts: dict[str, str]) -> None:
     if final.mode == "llm":
         assert final.citations and not final.abstained and "[1]" in final.text
     else:
-        assert final.mode == "extractive" and final.note and final.text.endswith(f"({final.note})")
+        assert final.mode == "reader" and final.note and final.text.endswith(f"({final.note})")
 
 
 def test_llm_mode_is_offered(llm_qa):
-    assert available_modes(llm_qa.settings) == ("extractive", "llm")
+    assert available_modes(llm_qa.settings) == ("reader", "extractive", "llm")
 
 
 @pytest.mark.parametrize("question", [CEO, PRISON, "What is the boiling point of mercury?"])
@@ -60,7 +60,7 @@ def test_real_reply_keeps_valid_citations_and_rejects_invented_ones(llm_qa):
     start = text.index("However, he was forced to step down")
     end = text.index("in November 2023.", start) + len("in November 2023.")
     source = Passage(id="teng", source="003_a6700be50d59b7d1.txt", start=start, end=end, text=text[start:end], score=1.0)
-    generative = llm_qa.generative()
+    generative = llm_qa.answerer("llm").generative
     messages, sources = generative.messages(CEO, [source])
     reply = "".join(generative.backend.stream_chat(messages, max_tokens=64, temperature=0.0))
     check = generative.verifier.verify(reply, sources, CEO)
@@ -81,7 +81,7 @@ def test_planted_instruction_does_not_steer_the_answer(llm_qa):
     )
     texts = {**llm_qa.texts, "planted.txt": planted_text}
     planted = Passage(id="planted", source="planted.txt", start=0, end=len(planted_text), text=planted_text, score=9.0)
-    gen = llm_qa.generative()
+    gen = llm_qa.answerer("llm").generative
     answerer = GenerativeAnswerer(gen.backend, gen.templates, texts, llm_qa.settings.llm)
     passages = [planted, *llm_qa.retrieve(CEO)]
     *deltas, final = answerer.stream(CEO, passages, fallback=lambda: llm_qa.answer(CEO))
@@ -91,7 +91,7 @@ def test_planted_instruction_does_not_steer_the_answer(llm_qa):
 
 
 def test_model_loads_once_and_generations_are_serialized(llm_qa):
-    backend = llm_qa.generative().backend
+    backend = llm_qa.answerer("llm").generative.backend
     model = backend.load()
     results: list[Answer] = []
 
@@ -106,7 +106,7 @@ def test_model_loads_once_and_generations_are_serialized(llm_qa):
     assert len(results) == 2 and {r.question for r in results} == {CEO, PRISON}
     for r in results:
         assert_verified_or_noted(r, llm_qa.texts)
-    assert llm_qa.generative().backend is backend and backend.load() is model
+    assert llm_qa.answerer("llm").generative.backend is backend and backend.load() is model
 
 
 def run_cli(args, *, tty: bool):
