@@ -114,3 +114,17 @@ def test_a_bad_top_k_is_a_usage_error_not_a_traceback(top_k):
     r = czqa("ask", "--top-k", top_k, "Who founded Binance?")
     assert r.returncode == 2
     assert "--top-k" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ask_dash_reads_the_question_from_standard_input():
+    r = subprocess.run(
+        [sys.executable, "-m", "czqa.cli", "ask", "--json", "-"], input="What is the boiling point of mercury?\n",
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["question"] == "What is the boiling point of mercury?"
+
+
+def test_version_flag():
+    r = subprocess.run([sys.executable, "-m", "czqa.cli", "--version"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("czqa ")

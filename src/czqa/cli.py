@@ -53,6 +53,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from czqa.qa import QA
 
     question = " ".join(args.question)
+    if question == "-":  # `echo "Who …?" | czqa ask -`
+        question = sys.stdin.read()
     extra = {"top_k": args.top_k} if args.top_k else {}
     qa = QA(_settings(args, **extra))
     qa.validate(question)  # fail fast on bad input, before loading anything
@@ -217,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_index.set_defaults(func=cmd_index)
 
     p_ask = sub.add_parser("ask", help="answer a question with cited quotes")
-    p_ask.add_argument("question", nargs="+", help="the question (quote it)")
+    p_ask.add_argument("question", nargs="+", help="the question (quote it; - reads it from standard input)")
     p_ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
     p_ask.add_argument("--top-k", type=_positive_int, metavar="N", help="passages to retrieve (default 5)")
     p_ask.add_argument("--mode", default=None, help="answer mode: reader (default), extractive, or llm (a local model; see README)")

@@ -28,7 +28,7 @@ from czqa.retrieve.lexical import DocumentFrequencies, terms
 from czqa.settings import Settings
 from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
 
-CONFLICT_MARGIN = 1.5  # confidence units (logits) within which a different value counts as a rival
+CONFLICT_MARGIN = 2.0  # logits within which a different value counts as a rival (dev q108: 1.44 apart)
 _STRIP = " \t\n\r,;:.\"'“”‘’()[]"
 
 
@@ -81,7 +81,7 @@ class ReaderAnswerer:
         return ranked
 
     def answer(self, query: Query) -> Answer:
-        ranked = self.scores(query)
+        ranked = [cs for cs in self.scores(query) if not self._restates(query.question, cs)]
         best_conf = self.confidence(ranked[0][1]) if ranked else float("-inf")
         if not ranked or best_conf < self.threshold:
             return Answer(
@@ -110,6 +110,13 @@ class ReaderAnswerer:
             confidence=round(best_conf, 4),
             mode=self.mode,
         )
+
+    def _restates(self, question: str, window: tuple[int, SpanScore]) -> bool:
+        """True when the window's span only names what the question already names ("Who did CZ
+        meet?" → "Zhao Changpeng", another name of CZ): that is not an answer."""
+        span = self._span(*window)[0].lower()
+        named = {n.lower() for n in self.corpus.aliases.variants(question)}
+        return bool(span) and (span in named or span in question.lower())
 
     def stream(self, query: Query) -> Iterator[Delta | Answer]:
         return single_answer(self, query)
