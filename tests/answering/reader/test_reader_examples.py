@@ -11,7 +11,7 @@ from czqa.answering.reader.examples import VALIDATION_FILE, load_file, training_
 from czqa.answering.reader.features import training_windows, windows
 from czqa.answering.reader.negatives import other_passages, perturb_question
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "qa-train"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "qa-formats"
 
 
 def _all(name):
@@ -21,13 +21,13 @@ def _all(name):
 def test_validation_file_is_never_a_training_file():
     names = [p.name for p in training_files(FIXTURES)]
     assert VALIDATION_FILE not in names
-    assert "squad2-train-tiny.json" in names
+    assert "squad_v2_tiny.json" in names
 
 
 @pytest.mark.parametrize(
     "name, answerable, unanswerable",
     [
-        ("squad2-train-tiny.json", 3, 1),
+        ("squad_v2_tiny.json", 3, 1),
         ("mrqa_tiny.jsonl.gz", 1, 0),
         ("subjqa_electronics_tiny.csv", 1, 1),
         ("qed_dev_tiny.jsonl", 1, 0),
@@ -69,14 +69,14 @@ def test_unknown_format_is_refused(tmp_path):
 
 
 def test_windows_label_the_answer_tokens():
-    ex = _all("squad2-train-tiny.json")[0]
+    ex = _all("squad_v2_tiny.json")[0]
     (w,) = training_windows(ex, random.Random(0), max_length=256, stride=96, negative_rate=0.0)
     a = ex.answers[0]
     assert w.start > 0 and w.offsets[w.start, 0] == a.start and w.offsets[w.end, 1] == a.end
 
 
 def test_long_context_is_windowed_and_answerless_windows_are_negatives():
-    ex = _all("squad2-train-tiny.json")[0]
+    ex = _all("squad_v2_tiny.json")[0]
     long = ex.model_copy(update={"context": ex.context + " Filler sentence about nothing." * 80})
     ws = windows(long.question, long.context, max_length=64, stride=16)
     assert len(ws) > 3
@@ -97,7 +97,7 @@ def test_look_alike_negatives_are_unanswerable_and_differ():
 
 
 def test_other_passage_negatives_hold_none_of_the_answers():
-    examples = _all("squad2-train-tiny.json")
+    examples = _all("squad_v2_tiny.json")
     negs = list(other_passages(examples, random.Random(0), rate=1.0))
     assert negs
     for n in negs:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "qa-train"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "qa-formats"
 
 
 def _config(tmp_path: Path, name: str, **extra):
