@@ -9,7 +9,6 @@ or its server cannot be reached.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -106,51 +105,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_eval_squad(args: argparse.Namespace) -> int:
     """Open-corpus SQuAD: write the file's articles as documents, index them, ask every question."""
     from czqa.eval import squad
-    from czqa.qa import QA
-    from czqa.settings import ReaderSettings
 
     if not args.squad.is_file():
         raise UsageError(f"--squad {args.squad}: no such file")
     out = args.out_dir if args.out_dir != DEFAULT_EVAL_OUT else Path("eval/runs/squad")
-    out.mkdir(parents=True, exist_ok=True)
-    questions = squad.sample(squad.write_documents(args.squad, out / "docs"), args.limit)
-    base = _settings(args)
-    # Never decline while asking: each question gets the reader's answer and its confidence, and
-    # the calibrated threshold (or any other) is applied to the same run afterwards.
-    never = ReaderSettings(**{**base.reader.model_dump(), "threshold": -1e9})
-    qa = QA(base.model_copy(update={"seeds_dir": out / "docs", "index_dir": out / "index", "reader": never}))
+    settings = _settings(args)
     progress = not args.quiet and sys.stderr.isatty()
-    preds = squad.ask_all(qa, questions, mode=args.mode, progress=progress)
-    answerer = qa.answerer(args.mode)
-    threshold = base.reader.threshold if base.reader.threshold is not None else getattr(answerer, "calibrated_threshold", float("-inf"))
+    result = squad.run(args.squad, out, settings=settings, mode=args.mode, limit=args.limit, calibrate=args.calibrate, progress=progress)
+    written = squad.write_report(result, out, title=args.squad.name)
+    print("\n".join(squad.summary_lines(result)))
+    print("Wrote " + ", ".join(str(p) for p in written))
     if args.calibrate:
-        threshold = squad.best_threshold(preds)
-    result = squad.at_threshold(preds, threshold)
-    seconds = [p.seconds for p in preds]
-    from czqa.eval import metrics
+        from czqa.answering.reader.model import CONFIG_FILE, WEIGHTS_DIR
 
-    summary = {
-        "file": str(args.squad), "questions": len(preds), "mode": answerer.mode, **result, **squad.retrieval(preds),
-        "latency_p50_ms": 1000 * (metrics.percentile(seconds, 50) or 0), "latency_p95_ms": 1000 * (metrics.percentile(seconds, 95) or 0),
-    }
-    points = squad.curve(preds)
-    from czqa.eval.report import write_tradeoff
-
-    write_tradeoff(points, out / "tradeoff.png", marker=(result["HasAns_declined"], result["NoAns_declined"]), title=f"{args.squad.name}: abstention trade-off")
-    (out / "metrics.json").write_text(json.dumps({"summary": summary, "curve": points, "predictions": [p.model_dump() for p in preds]}, indent=1, default=str))
-    lines = [f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in summary.items()]
-    (out / "report.md").write_text("# SQuAD open-corpus evaluation\n\n" + "\n".join(f"- {line}" for line in lines) + "\n\n![trade-off](tradeoff.png)\n")
-    print("\n".join(lines))
-    print(f"Wrote {out / 'report.md'}, {out / 'metrics.json'}, {out / 'tradeoff.png'}")
-    if args.calibrate:
-        from czqa.answering.reader.model import WEIGHTS_DIR, CONFIG_FILE
-
-        path = (base.reader.weights_dir or WEIGHTS_DIR) / CONFIG_FILE
-        config = json.loads(path.read_text())
-        config.setdefault("decision", {})["threshold"] = round(float(threshold), 4)
-        config["decision"]["calibrated_on"] = f"{args.squad.name} ({len(preds)} questions): best F1 with at most 15% of answerable questions declined"
-        path.write_text(json.dumps(config, indent=2) + "\n")
-        print(f"Calibrated decline threshold {threshold:.4f} written to {path}")
+        path = (settings.reader.weights_dir or WEIGHTS_DIR) / CONFIG_FILE
+        squad.store_threshold(result, path, source=args.squad.name)
+        print(f"Calibrated decline threshold {result.threshold:.4f} written to {path}")
     return 0
 
 

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from czqa.answering.followup import Turn, entities, resolve_followup
+from czqa.answering.followup import Turn, resolve_followup
+from czqa.answering.names import find_names as entities
 
 FOUNDER = Turn(question="Who founded Binance?", short_answer="Changpeng Zhao")
 # The short answer the extractive answerer actually gives today: a name inside a longer span.

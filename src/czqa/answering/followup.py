@@ -25,30 +25,15 @@ organization, unknown) comes from its shape and a few organization words. Explet
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from czqa.answering.names import NOT_NAME
-
-Kind = Literal["person", "org", "unknown"]
+from czqa.answering.names import Kind, Name, find_names
 
 LOOKBACK_TURNS = 3
-
-_NOT_NAME = NOT_NAME  # capitalized words that begin a question or sentence without naming anything
-_CONNECTORS = frozenset({"of", "de", "van", "von", "bin", "al", "der", "la"})
-_ORG_WORDS = frozenset(
-    """Inc Corp Corporation Company Co Ltd LLC Group Holdings Exchange Bank Foundation Labs Capital
-    Financial Fund Ventures Partners Department Ministry Court Commission Agency Administration Office
-    Bureau Treasury Journal Times Post News Press Network University Institute Prison Government
-    Congress Senate Council Association Union Club Party Platform Academy Markets""".split()
-)
-_NOT_INITIALS = frozenset({"US", "UK", "EU", "UN", "AI", "TV", "PR", "ID", "OK", "HQ"})
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9]*(?:[.\-'’&][A-Za-z0-9]+)*")
-_POSSESSIVE = re.compile(r"[’']s?$")
 
 # Pronoun -> (referent group, grammatical role). Roles decide the replacement's form.
 _PRONOUNS: dict[str, tuple[str, str]] = {
@@ -115,89 +100,17 @@ class Resolution(BaseModel):
         return self.resolved != self.asked
 
 
-@dataclass(frozen=True)
-class Entity:
-    """A name mentioned in a conversation turn, with what kind of thing it names (for pronoun resolution)."""
-
-    text: str
-    kind: Kind
-    start: int
-    end: int
-
-
-def _kind(words: list[str]) -> Kind:
-    if any(w in _ORG_WORDS for w in words):
-        return "org"
-    if len(words) == 1:
-        w = words[0]
-        if w.isupper() and w.isalpha():
-            # Two capitals are a person's initials (MY); three or more an organization (SEC, DOJ).
-            if len(w) == 2:
-                return "unknown" if w in _NOT_INITIALS else "person"
-            return "org"
-        return "unknown"
-    return "person"
-
-
-def entities(text: str) -> list[Entity]:
-    """Capitalized names in ``text``, in order, with a guess at their kind.
-
-    A possessive ending ends a name ("Yao Ming’s Early-Stage Startup" holds two), and a
-    pronoun "He" counts as a name only inside one ("He Yi").
-    """
-    found: list[Entity] = []
-    words = list(_WORD.finditer(text))
-    i = 0
-    while i < len(words):
-        w = words[i].group()
-        nxt = words[i + 1].group() if i + 1 < len(words) else ""
-        starts_name = w[0].isupper() and (
-            w not in _NOT_NAME or (w == "He" and nxt[:1].isupper() and nxt not in _NOT_NAME)
-        )
-        if not starts_name:
-            i += 1
-            continue
-        parts = [words[i]]
-        j = i
-        while not _POSSESSIVE.search(parts[-1].group()) and j + 1 < len(words):
-            gap = text[words[j].end() : words[j + 1].start()]
-            cand = words[j + 1].group()
-            if gap != " ":
-                break
-            if cand[0].isupper() and cand not in _NOT_NAME:
-                parts.append(words[j + 1])
-                j += 1
-            elif (
-                cand in _CONNECTORS
-                and j + 2 < len(words)
-                and text[words[j + 1].end() : words[j + 2].start()] == " "
-                and words[j + 2].group()[0].isupper()
-                and words[j + 2].group() not in _NOT_NAME
-            ):
-                parts.extend([words[j + 1], words[j + 2]])
-                j += 2
-            else:
-                break
-        start, end = parts[0].start(), parts[-1].end()
-        name = text[start:end]
-        stripped = _POSSESSIVE.sub("", name) if name.endswith(("’s", "'s")) else name
-        end -= len(name) - len(stripped)
-        found.append(Entity(stripped, _kind([p.group() for p in parts]), start, end))
-        i = j + 1
-    return found
-
-
-def _candidates(history: Sequence[Turn]) -> list[Entity]:
+def _candidates(history: Sequence[Turn]) -> list[Name]:
     """Earlier names, most salient first: each turn's short answer, then its question."""
-    out: list[Entity] = []
+    out: list[Name] = []
     for turn in list(history)[::-1][:LOOKBACK_TURNS]:
         if turn.short_answer and not turn.abstained:
-            found = entities(turn.short_answer)
+            found = find_names(turn.short_answer)
             if re.match(r"\s*(?:who|whom)\b", turn.question, re.IGNORECASE):
                 # The answer to a who-question names people, whatever their names look like.
-                found = [Entity(e.text, "person", e.start, e.end) if e.kind == "unknown" else e for e in found]
+                found = [dataclasses.replace(e, kind="person") if e.kind == "unknown" else e for e in found]
             out.extend(found)
-        out.extend(entities(turn.question))
+        out.extend(find_names(turn.question))
     seen: set[str] = set()
     unique = []
     for e in out:
@@ -240,19 +153,19 @@ def _plural_answer(history: Sequence[Turn]) -> str | None:
     last = history[-1]
     if not last.short_answer or last.abstained:
         return None
-    people = [e.text for e in entities(last.short_answer) if e.kind == "person"]
+    people = [e.text for e in find_names(last.short_answer) if e.kind == "person"]
     if len(people) < 2:
         return None
     return ", ".join(people[:-1]) + " and " + people[-1]
 
 
 def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list[Substitution]]:
-    own = entities(question)
+    own = find_names(question)
     candidates = _candidates(history)
     plural_people = _plural_answer(history)
     previous = history[-1] if history else None
     answer_is_value = bool(
-        previous and previous.short_answer and not previous.abstained and not entities(previous.short_answer)
+        previous and previous.short_answer and not previous.abstained and not find_names(previous.short_answer)
     )
     used: dict[str, list[str]] = {}  # group -> names already given, in order
     done: set[tuple[str, str]] = set()  # (group, name) already written out once
@@ -263,7 +176,7 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
         word = m.group(1)
         lower = word.lower()
         group, role = _PRONOUNS[lower]
-        if word == "He" and entities(question[m.start() :]) and entities(question[m.start() :])[0].start == 0:
+        if word == "He" and find_names(question[m.start() :]) and find_names(question[m.start() :])[0].start == 0:
             continue  # "He Yi": a name, not a pronoun
         if lower == "it" and _is_expletive_it(question, m):
             continue
@@ -316,11 +229,11 @@ def _resolve_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, list
     if not m or not history:
         return None
     new = (m.group("x") or m.group("y")).strip()
-    new_entities = entities(new)
+    new_entities = find_names(new)
     if not new_entities:
         return None
     previous = history[-1].question.strip()
-    old = entities(previous)
+    old = find_names(previous)
     if not old:
         return None
     kind = new_entities[0].kind

@@ -1,8 +1,9 @@
 """What kind of answer a question wants, and where such answers sit in a sentence.
 
-No SQuAD-style reader model is available offline, so short answers come from patterns: the
-question word says the type (who -> person, when -> date, how much -> amount, ...), and typed
-spans are found in the chosen sentence with regular expressions. A span only counts if it is
+The extractive mode (and the LLM mode's check) find short answers by type: the question word
+says the type (who -> person, when -> date, how much -> amount, ...), and typed spans are found
+in the chosen sentence, with regular expressions for values and the shared name finder
+(:mod:`czqa.answering.names`) for people. A span only counts if it is
 not already in the question (asking "When did MY meet He Li?" must not answer "He Li").
 """
 
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from czqa.answering.names import NOT_NAME, WEEKDAYS
+from czqa.answering.names import NOT_NAME, WEEKDAYS, find_names, is_initials
 
 AnswerType = Literal["person", "date", "amount", "number", "place", "duration"]
 
@@ -43,17 +44,10 @@ PATTERNS: dict[str, re.Pattern] = {
         r"|\b(?:early|late|mid-|summer|winter|spring|autumn|fall)\s?(?:of\s)?(?:19|20)\d{2}\b"
         r"|\b(?:19|20)\d{2}\b"
     ),
-    "person": re.compile(
-        r"\b(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.)(?:\s(?:[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.|de|van|von|bin|al)){1,3}\b"
-        r"|\bCZ\b"
-    ),
     "place": re.compile(
         r"\b(?:in|to|at|from|into|near|across|of)\s((?:the\s)?[A-Z][a-zA-Z]+(?:\s[A-Z][a-zA-Z]+){0,2})"
     ),
 }
-
-# A person's initials standing for their name ("MY", "JFK"), not an organization's acronym.
-_INITIALS = re.compile(r"[A-Z]{2}")
 
 # Capitalized words that start names of things, not people: the shared non-names plus words that
 # head the names of institutions, documents and places.
@@ -64,6 +58,9 @@ _NOT_PERSON = NOT_NAME | frozenset(
     One Two Three""".split()
 )
 
+
+# How a word of a person's name is written: "Teng", "O'Brien", "Jean-Luc", an initial "J.".
+_NAME_WORD = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.?")
 
 _CALENDAR = frozenset(re.findall(r"[A-Z][a-z]+", _MONTH)) | WEEKDAYS
 
@@ -133,9 +130,10 @@ def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[
 
     ``common`` (from :func:`lowercase_words`) rules out person "names" made of ordinary words.
     """
+    if kind == "person":
+        return _people(text, question, common)
     out: list[Found] = []
-    pattern = PATTERNS[kind]
-    for m in pattern.finditer(text):
+    for m in PATTERNS[kind].finditer(text):
         if kind == "place":
             start, end = m.start(1), m.end(1)
             value = m.group(1)
@@ -146,25 +144,40 @@ def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[
         value = " ".join(value.split()).strip(" ,")
         if not value or _in_question(value, question):
             continue
-        if kind == "person":
-            words = value.split()
-            while words and words[0] in _NOT_PERSON:
-                words = words[1:]
-            # A possessive ends the name: "Yao Ming’s Early-Stage Startup" -> Yao Ming.
-            for i, w in enumerate(words):
-                if w.endswith(("’s", "'s")):
-                    words = words[:i] + [w[:-2]]
-                    break
-            if _in_question(" ".join(words), question):
-                continue
-            if (len(words) < 2 and not (words and _INITIALS.fullmatch(words[0]))) or all(w in _NOT_PERSON for w in words):
-                continue
-            if any(w.lower() in common or w.rstrip(".") in _CALENDAR for w in words if len(w) > 2):
-                continue
-            value = " ".join(words)
         if kind == "number" and PATTERNS["date"].fullmatch(value):
             continue
         out.append(Found(start, end, value))
+    return out
+
+
+def _people(text: str, question: str, common: frozenset[str]) -> list[Found]:
+    """People's names among the text's names (:func:`czqa.answering.names.find_names`): not what
+    a possessive owns, not an institution's title word, two words or a person's initials, and no word
+    that the documents also write in lower case or that names a month or weekday."""
+    out: list[Found] = []
+    previous_end: int | None = None
+    for name in find_names(text):
+        owned = previous_end is not None and re.fullmatch(r"[’']s? ", text[previous_end : name.start]) is not None
+        previous_end = name.end
+        # What a possessive name owns ("Ming Yao’s Early-Stage Startup") is a thing, not a person.
+        # Organizations stay: "what is the name of ..." asks for either.
+        if owned:
+            continue
+        words = list(name.words)
+        # Titles and acronyms before a name ("Judge", "SEC Chairman") are not part of it.
+        while len(words) > 1 and (words[0] in _NOT_PERSON or (words[0].isupper() and len(words[0]) > 2)):
+            words = words[1:]
+        if len(words) > 4 or not (len(words) >= 2 or is_initials(words[0])):
+            continue
+        if all(w in _NOT_PERSON for w in words) or not all(_NAME_WORD.fullmatch(w) or is_initials(w) for w in words):
+            continue
+        if any(w.lower() in common or w.rstrip(".") in _CALENDAR for w in words if len(w) > 2):
+            continue
+        value = " ".join(words)
+        if _in_question(value, question):
+            continue
+        start = name.start + name.text.index(words[0])
+        out.append(Found(start, name.end, value))
     return out
 
 

@@ -155,3 +155,72 @@ def retrieval(preds: Sequence[SquadPrediction]) -> dict[str, float | None]:
     ranks = [p.hit_rank for p in preds if p.answerable]
     pct = lambda v: None if v is None else 100 * v  # noqa: E731
     return {"hit@1": pct(metrics.hit_at_k(ranks, 1)), "hit@5": pct(metrics.hit_at_k(ranks, 5)), "mrr": metrics.mrr(ranks)}
+
+
+class SquadRun(BaseModel):
+    """One open-corpus SQuAD run: the figures at the chosen threshold, the curve, every prediction."""
+
+    summary: dict[str, float | int | str | None]
+    threshold: float
+    curve: list[tuple[float, float, float]]
+    predictions: list[SquadPrediction]
+
+
+def run(squad_file: Path, out: Path, *, settings, mode: str | None = None, limit: int | None = None,
+        calibrate: bool = False, progress: bool = False) -> SquadRun:
+    """Write ``squad_file``'s articles under ``out/docs``, index them in ``out/index``, ask the
+    questions through ``QA.answer()`` and score them at the decline threshold in ``settings``
+    (else the one stored beside the reader's weights; with ``calibrate``, the best one on this run)."""
+    from czqa.qa import QA
+    from czqa.settings import ReaderSettings
+
+    out.mkdir(parents=True, exist_ok=True)
+    questions = sample(write_documents(squad_file, out / "docs"), limit)
+    # Never decline while asking: each question gets the reader's answer and its confidence, and
+    # the calibrated threshold (or any other) is applied to the same run afterwards.
+    never = ReaderSettings(**{**settings.reader.model_dump(), "threshold": -1e9})
+    qa = QA(settings.model_copy(update={"seeds_dir": out / "docs", "index_dir": out / "index", "reader": never}))
+    preds = ask_all(qa, questions, mode=mode, progress=progress)
+    answerer = qa.answerer(mode)
+    threshold = settings.reader.threshold
+    if threshold is None:
+        threshold = getattr(answerer, "calibrated_threshold", float("-inf"))
+    if calibrate:
+        threshold = best_threshold(preds)
+    result = at_threshold(preds, threshold)
+    seconds = [p.seconds for p in preds]
+    summary = {
+        "file": str(squad_file), "questions": len(preds), "mode": answerer.mode, **result, **retrieval(preds),
+        "latency_p50_ms": 1000 * (metrics.percentile(seconds, 50) or 0),
+        "latency_p95_ms": 1000 * (metrics.percentile(seconds, 95) or 0),
+    }
+    return SquadRun(summary=summary, threshold=threshold, curve=curve(preds), predictions=preds)
+
+
+def write_report(result: SquadRun, out: Path, *, title: str) -> list[Path]:
+    """report.md (the figures, one per line), metrics.json (with every prediction) and tradeoff.png."""
+    from czqa.eval.report import write_tradeoff
+
+    s = result.summary
+    write_tradeoff(result.curve, out / "tradeoff.png", marker=(s["HasAns_declined"], s["NoAns_declined"]), title=f"{title}: abstention trade-off")
+    (out / "metrics.json").write_text(
+        json.dumps({"summary": s, "curve": result.curve, "predictions": [p.model_dump() for p in result.predictions]}, indent=1, default=str)
+    )
+    (out / "report.md").write_text(
+        "# SQuAD open-corpus evaluation\n\n" + "\n".join(f"- {line}" for line in summary_lines(result)) + "\n\n![trade-off](tradeoff.png)\n"
+    )
+    return [out / "report.md", out / "metrics.json", out / "tradeoff.png"]
+
+
+def summary_lines(result: SquadRun) -> list[str]:
+    return [f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in result.summary.items()]
+
+
+def store_threshold(result: SquadRun, config_path: Path, *, source: str) -> None:
+    """Record the threshold chosen on this run in the reader's config, beside its weights."""
+    config = json.loads(config_path.read_text())
+    config.setdefault("decision", {})["threshold"] = round(float(result.threshold), 4)
+    config["decision"]["calibrated_on"] = (
+        f"{source} ({len(result.predictions)} questions): best F1 with at most 15% of answerable questions declined"
+    )
+    config_path.write_text(json.dumps(config, indent=2) + "\n")

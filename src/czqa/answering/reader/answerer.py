@@ -112,8 +112,8 @@ class ReaderAnswerer:
         )
 
     def _restates(self, question: str, window: tuple[int, SpanScore]) -> bool:
-        """True when the window's span only names what the question already names ("Who did CZ
-        meet?" → "Zhao Changpeng", another name of CZ): that is not an answer."""
+        """True when the window's span only names what the question already names ("Who did MY
+        meet?" → "Ming Yao", another name of MY): that is not an answer."""
         span = self._span(*window)[0].lower()
         named = {n.lower() for n in self.corpus.aliases.variants(question)}
         return bool(span) and (span in named or span in question.lower())
