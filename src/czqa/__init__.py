@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["answer", "QA", "Answer", "Citation", "Delta", "Passage", "Settings", "__version__"]
+_TYPES = ("Answer", "Citation", "Claim", "ConflictValue", "Delta", "Passage")
+
+__all__ = ["answer", "QA", *_TYPES, "Settings", "__version__"]
 
 if TYPE_CHECKING:
     from czqa.api import answer
-    from czqa.types import Answer, Citation, Delta, Passage
+    from czqa.types import Answer, Citation, Claim, ConflictValue, Delta, Passage
     from czqa.qa import QA
     from czqa.settings import Settings
 
@@ -28,10 +30,10 @@ def __getattr__(name: str):
         from czqa.qa import QA
 
         return QA
-    if name in ("Answer", "Citation", "Delta", "Passage"):
+    if name in _TYPES:
         from czqa import types
 
-        return getattr(models, name)
+        return getattr(types, name)
     if name == "Settings":
         from czqa.settings import Settings
 

@@ -21,9 +21,11 @@ def default_qa() -> QA:
     return _default
 
 
-def answer(question: str, *, top_k: int | None = None, mode: str = "extractive") -> Answer:
+def answer(question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
     """Answer a question about the documents in the seeds folder, with exact cited quotes.
 
-    The index is loaded once per process and reused; safe to call from several threads.
+    ``mode`` None is the default answer mode (the first of ``czqa.qa.available_modes()``, the
+    trained reader), the same one the CLI and the page use. The index is loaded once per process
+    and reused; safe to call from several threads.
     """
     return default_qa().answer(question, top_k=top_k, mode=mode)

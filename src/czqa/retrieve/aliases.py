@@ -22,9 +22,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _FUNCTION_WORDS = frozenset({"and", "of", "the", "for", "&", "de", "in", "on"})
-_DEFINITION = re.compile(
-    r"((?:[A-Z][\w’'.-]*\s+(?:(?:and|of|the|for|&|de|in|on)\s+)*){1,8})\(([A-Z][A-Za-z0-9]{1,7})\)"
-)
+# "(LFW)": the abbreviation being defined. The long form is read from the words just before it
+# (a bounded look-back), never by a pattern that spans an unbounded run of text: a regular
+# expression over "capitalized words before a parenthesis" backtracks quadratically on one long
+# token, and a 40k-character token cost 30 s at every start-up.
+_ABBREVIATION = re.compile(r"\(([A-Z][A-Za-z0-9]{1,7})\)")
+_LOOK_BACK = 160  # characters: enough for eight capitalized words and their connectors
+_MAX_LONG_WORDS = 8
+_CAPITALIZED = re.compile(r"[A-Z][\w’'.-]*")
 _NAME_PAIR = re.compile(r"\b([A-Z][a-z]{2,})\s([A-Z][a-z]{2,})\b")
 
 
@@ -53,6 +58,33 @@ def _long_form(words: list[str], short: str) -> list[str] | None:
             if len(significant) <= len(short) + 1:
                 return cand
     return None
+
+
+def _definitions(text: str) -> Iterable[tuple[str, list[str]]]:
+    """Each "(ABBR)" in ``text`` with the capitalized words (and connectors between them) that
+    run up to it: "Long Form Words (LFW)" gives ("LFW", ["Long", "Form", "Words"]). Linear in the
+    text: each abbreviation looks back a bounded stretch."""
+    for m in _ABBREVIATION.finditer(text):
+        before = text[max(0, m.start() - _LOOK_BACK) : m.start()]
+        if not before[-1:].isspace():
+            continue
+        words = before.split()
+        if m.start() > _LOOK_BACK and words and not before[:1].isspace():
+            words = words[1:]  # the first word may be cut by the look-back
+        run: list[str] = []
+        capitalized = 0
+        for word in reversed(words):
+            if _CAPITALIZED.fullmatch(word):
+                capitalized += 1
+            elif not (run and word in _FUNCTION_WORDS):
+                break
+            run.append(word)
+            if capitalized == _MAX_LONG_WORDS:
+                break
+        while run and run[-1] in _FUNCTION_WORDS:
+            run.pop()  # a run starts with a capitalized word
+        if run:
+            yield m.group(1), run[::-1]
 
 
 @dataclass
@@ -87,8 +119,7 @@ class AliasTable:
 
         texts = list(texts)
         for text in texts:
-            for m in _DEFINITION.finditer(text):
-                words, short = m.group(1).split(), m.group(2)
+            for short, words in _definitions(text):
                 long = _long_form(words, short)
                 if long:
                     union(" ".join(long), short)
