@@ -128,3 +128,28 @@ def test_ask_dash_reads_the_question_from_standard_input():
 def test_version_flag():
     r = subprocess.run([sys.executable, "-m", "czqa.cli", "--version"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.startswith("czqa ")
+
+
+def test_terminal_sequences_in_documents_are_shown_not_obeyed(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "memo.txt").write_text(
+        "The harbour master of Portwell is Ada Quill.\x1b]0;pwned\x07\x1b[2J\x1b[31m She took office in 2019.\u202e"
+        " The harbour opened in 1851.\r\nIt handles grain and timber.\n"
+    )
+    r = czqa("ask", "--mode", "extractive", "--seeds", str(seeds), "--index", str(tmp_path / "index"), "Who is the harbour master of Portwell?")
+    assert r.returncode == 0, r.stderr
+    assert "Ada Quill" in r.stdout
+    for raw in ("\x1b", "\x07", "\u202e", "\r"):
+        assert raw not in r.stdout
+    j = czqa("ask", "--json", "--mode", "extractive", "--seeds", str(seeds), "--index", str(tmp_path / "index"), "When did the harbour open?")
+    assert j.returncode == 0, j.stderr
+    assert "\x1b" not in j.stdout and "\u202e" not in j.stdout
+    assert "1851" in json.loads(j.stdout)["text"]
+
+
+def test_terminal_safe_writes_control_characters_out():
+    from czqa.cli import json_safe, terminal_safe
+
+    assert terminal_safe("a\x1b[31mb\x9bc\u202ed\r\ne\rf\tg") == "a\\x1b[31mb\\x9bc\\u202ed\ne\\rf\tg"
+    assert json.loads(json_safe(json.dumps({"q": "x\u202ey\x85"}, ensure_ascii=False))) == {"q": "x\u202ey\x85"}

@@ -19,6 +19,30 @@ from czqa.errors import CzqaError, UsageError
 
 DEFAULT_EVAL_OUT = Path("eval/runs/latest")
 
+# Characters from documents that a terminal would act on instead of showing: C0 and C1 controls
+# (ESC starts colour, cursor and title sequences; CR overwrites the line) and the bidirectional
+# overrides that make text read differently from what it is. Newlines and tabs stay.
+_UNSAFE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)]}
+_UNSAFE |= {c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+_UNSAFE[0x0D] = "\\r"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal would act on written out visibly (ESC as
+    ``\\x1b``): quotes come from documents, and a document must not recolour, retitle or
+    rewrite the user's terminal. A CRLF line ending is just a line ending."""
+    return text.replace("\r\n", "\n").translate(_UNSAFE)
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the C1 controls and bidirectional overrides escaped as ``\\uXXXX`` too
+    (JSON already escapes the C0 ones): the same data, nothing a terminal acts on."""
+    return "".join(f"\\u{ord(c):04x}" if ord(c) in _UNSAFE else c for c in text)
+
+
+def _say(text: str = "", *, end: str = "\n", file=None) -> None:
+    print(terminal_safe(text), end=end, file=file or sys.stdout, flush=True)
+
 
 def _settings(args: argparse.Namespace, **extra):
     from czqa.settings import Settings
@@ -64,14 +88,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if qa.build_report is not None:
         print(f"(index refreshed: {qa.build_report.summary()})", file=sys.stderr)
     if args.json:
-        print(result.model_dump_json(indent=2))
+        print(json_safe(result.model_dump_json(indent=2)))
         return 0
-    print(result.text)
+    _say(result.text)
     if result.abstained and result.passages:
-        print("\nClosest matches:")
+        _say("\nClosest matches:")
         for p in result.passages[:3]:
             snippet = " ".join(p.text.split())
-            print(f"  - {p.source}, chars {p.start}–{p.end}: {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
+            _say(f"  - {p.source}, chars {p.start}–{p.end}: {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
     return 0
 
 
@@ -167,7 +191,7 @@ def _stream_draft(qa, question: str, mode: str):
     result, streamed = None, False
     for event in qa.stream(question, mode=mode):
         if isinstance(event, Delta):
-            print(event.text, end="", flush=True)
+            _say(event.text, end="")
             streamed = True
         else:
             result = event
@@ -263,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CzqaError as exc:
-        print(f"czqa: error: {exc}", file=sys.stderr)
+        _say(f"czqa: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
