@@ -26,3 +26,20 @@ class HashingEncoder:
                 out[row, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
+
+
+class ScriptedBackend:
+    """A :class:`czqa.answering.llm.backends.ChatBackend` that replies with a fixed script, in
+    pieces, and records the messages it was sent: the LLM mode's logic without a model."""
+
+    description = "scripted test backend"
+
+    def __init__(self, reply: str, *, piece: int = 7) -> None:
+        self.reply = reply
+        self.piece = piece
+        self.sent: list[list[dict[str, str]]] = []
+
+    def stream_chat(self, messages, *, max_tokens: int, temperature: float):
+        self.sent.append(messages)
+        for i in range(0, len(self.reply), self.piece):
+            yield self.reply[i : i + self.piece]

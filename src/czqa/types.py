@@ -82,6 +82,12 @@ class Answer(BaseModel):
         description="Set when a reply was changed after it was produced (LLM sentences removed by "
         "verification, or another answer shown instead), and why.",
     )
+    removed_claims: int = Field(
+        default=0, description="Sentences of a generated reply removed because their citations did not verify."
+    )
+    replaced_from: str | None = Field(
+        default=None, description="The mode whose reply failed verification and was replaced by this answer."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -138,7 +138,8 @@ def test_aggregate_conflict_sides():
 def test_aggregate_empty():
     s = aggregate([])
     assert s["questions"] == 0
-    assert all(v is None for k, v in s.items() if k not in ("questions", "answerable", "unanswerable"))
+    assert all(v is None for k, v in s.items() if k not in ("questions", "answerable", "unanswerable", "replies_replaced", "claims_removed"))
+    assert s["replies_replaced"] == 0 and s["claims_removed"] == 0
     assert by_type([]) == {}
 
 

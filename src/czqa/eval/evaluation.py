@@ -125,6 +125,8 @@ class QuestionScore(BaseModel):
     confidence: float
     seconds: float
     failure: str | None = Field(description="A FAILURE_GROUPS key when not correct.")
+    claims_removed: int = Field(0, description="Generated sentences removed because their citations did not verify.")
+    replaced: bool = Field(False, description="The generated reply failed verification; another mode's answer was shown.")
 
 
 def score(result: Result, texts: dict[str, str]) -> QuestionScore:
@@ -167,6 +169,8 @@ def score(result: Result, texts: dict[str, str]) -> QuestionScore:
         confidence=ans.confidence,
         seconds=result.seconds,
         failure=None if correct else _failure(rec.answerable, ans.abstained, result.gold_rank, supported),
+        claims_removed=ans.removed_claims,
+        replaced=ans.replaced_from is not None,
     )
 
 
@@ -211,6 +215,9 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "some citation.",
     "conflict_side_recall": "Conflict questions: mean share of sides cited.",
     "conflict_flagged": "Conflict questions: the answer says the documents disagree.",
+    "replies_replaced": "Generated (LLM) replies that failed citation checks and were replaced by the "
+    "default mode's answer (0 in the other modes).",
+    "claims_removed": "Generated sentences removed from replies because their citations did not verify.",
     "latency_p50_ms": "Median wall time of one answer() call, in milliseconds (nearest rank).",
     "latency_p95_ms": "95th percentile of the same (nearest rank).",
 }
@@ -248,6 +255,8 @@ def aggregate(scores: Sequence[QuestionScore]) -> dict[str, float | int | None]:
         "conflict_all_sides_cited": _pct(metrics.rate(s.sides_cited == s.sides for s in conflicts)),
         "conflict_side_recall": _pct(metrics.mean((s.sides_cited or 0) / s.sides for s in conflicts if s.sides)),
         "conflict_flagged": _pct(metrics.rate(s.conflict_flagged for s in scores if s.type == "conflict")),
+        "replies_replaced": sum(s.replaced for s in scores),
+        "claims_removed": sum(s.claims_removed for s in scores),
         "latency_p50_ms": None if p50 is None else round(p50, 1),
         "latency_p95_ms": None if p95 is None else round(p95, 1),
     }

@@ -33,6 +33,8 @@ SUMMARY_ROWS = (
     ("conflict_all_sides_cited", "conflict: all sides cited", "conflict"),
     ("conflict_side_recall", "conflict: share of sides cited", "conflict"),
     ("conflict_flagged", "conflict: disagreement reported", "conflict"),
+    ("replies_replaced", "LLM replies replaced (citations did not verify)", "questions"),
+    ("claims_removed", "LLM sentences removed (citations did not verify)", "questions"),
     ("latency_p50_ms", "latency p50 (ms)", "questions"),
     ("latency_p95_ms", "latency p95 (ms)", "questions"),
 )
@@ -43,7 +45,7 @@ def fmt(name: str, value: float | int | None) -> str:
     """A metric value as people read it: percent for rates, plain for counts, MRR and latency."""
     if value is None:
         return "n/a"
-    if name in ("questions", "answerable", "unanswerable"):
+    if name in ("questions", "answerable", "unanswerable", "replies_replaced", "claims_removed"):
         return str(value)
     if name == "mrr":
         return f"{value:.3f}"
@@ -230,6 +232,10 @@ def terminal_summary(run: EvalRun, paths: dict[str, Path] | None = None) -> str:
         f"  citations   valid {f('citation_validity')}  support {f('citation_support')}"
         f"  conflict: all sides {f('conflict_all_sides_cited')}, flagged {f('conflict_flagged')}",
         f"  latency     p50 {f('latency_p50_ms')} ms  p95 {f('latency_p95_ms')} ms",
+        *(
+            [f"  checks      LLM replies replaced {f('replies_replaced')}  sentences removed {f('claims_removed')}"]
+            if run.mode == "llm" else []
+        ),
         "",
         "  " + _row("type", [c if c != "questions" else "n" for c in TYPE_COLUMNS]),
     ]

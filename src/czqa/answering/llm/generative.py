@@ -54,6 +54,7 @@ def compose(question: str, check: Verification, passages: list[Passage]) -> Answ
         mode="llm",
         confidence=round(len(claims) / max(1, len(check.claims)), 4),
         note=note,
+        removed_claims=len(check.rejected),
     )
 
 
@@ -98,4 +99,4 @@ class GenerativeAnswerer:
             return
         base = fallback()
         note = fallback_note(check, base.mode)
-        yield base.model_copy(update={"note": note})
+        yield base.model_copy(update={"note": note, "removed_claims": len(check.rejected), "replaced_from": "llm"})

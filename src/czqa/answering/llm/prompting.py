@@ -64,7 +64,10 @@ def defuse(text: str) -> str:
 def render_source(number: int, passage: Passage) -> str:
     """One numbered source block; whitespace runs are folded to save context tokens."""
     body = defuse(" ".join(passage.text.split()))
-    return f'<source n="{number}" file="{passage.source}">\n{body}\n</source>'
+    # The file name is the user's too (any name a file system allows): quoted so it cannot
+    # close the attribute or the tag.
+    name = defuse(passage.source).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<source n="{number}" file="{name}">\n{body}\n</source>'
 
 
 def select_sources(passages: list[Passage], *, max_chars: int) -> list[Passage]:
