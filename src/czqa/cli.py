@@ -55,20 +55,19 @@ def _settings(args: argparse.Namespace, **extra):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    """Build or refresh the index, then print the ingestion report: what was built, how many
+    files were indexed, skipped and refused, and one line per file not indexed (on stderr,
+    refused ones first as warnings), so no file in the folder goes unmentioned."""
     from czqa.index.build import build_index
-    from czqa.ingest.documents import read_seeds
 
     settings = _settings(args)
-    docs, skipped = read_seeds(settings.seeds_dir)
-    for s in skipped:
-        print(f"warning: skipped {s.source}: {s.reason}", file=sys.stderr)
-    _, report = build_index(
-        settings,
-        docs=docs,
-        skipped={s.source: s.reason for s in skipped},
-        show_progress=not args.quiet and sys.stderr.isatty(),
-    )
+    _, report = build_index(settings, show_progress=not args.quiet and sys.stderr.isatty())
     print(f"Indexed {settings.seeds_dir} into {settings.index_dir}: {report.summary()}")
+    print(f"Files: {report.ingest.summary()}")
+    for issue in report.ingest.refused:
+        print(f"warning: skipped {issue.path}: {issue.reason} (refused)", file=sys.stderr)
+    for issue in report.ingest.skipped:
+        print(f"note: skipped {issue.path}: {issue.reason}", file=sys.stderr)
     return 0
 
 
@@ -207,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_index = sub.add_parser("index", help="build or refresh the index from the seeds folder")
-    p_index.add_argument("--seeds", type=Path, help="folder of .txt/.md/.html files (default: ./seeds)")
+    p_index.add_argument("--seeds", type=Path, help="folder of .txt/.md/.html files, read recursively (default: ./seeds)")
     p_index.add_argument("--out", type=Path, help="index folder (default: ./embeddings)")
     p_index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_index.set_defaults(func=cmd_index)

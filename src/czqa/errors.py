@@ -42,6 +42,13 @@ class IndexUnusable(CzqaError):
     exit_code = 4
 
 
+class IndexLocationError(IndexUnusable):
+    """The index folder cannot hold an index: ``--out`` names a file, its ``manifest.json`` is a
+    folder, or it cannot be created or written. Raised before any embedding work starts."""
+
+    exit_code = 4
+
+
 class BuildUnavailable(CzqaError):
     """Building the index needs sentence-transformers (and torch), which are not importable."""
 

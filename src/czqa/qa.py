@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 from czqa.index.build import BuildReport, ensure_index
-from czqa.ingest.documents import read_seeds
+from czqa.ingest.documents import ingest
 from czqa.answering.registry import CANDIDATE_CHUNKS
 from czqa.errors import InvalidQuestion, UsageError
 from czqa.types import Answer, Delta, Passage
@@ -64,11 +64,11 @@ class QA:
                     f"The index would be built with encoder {build_encoder.name} but questions embedded "
                     f"with {self.encoder.name}; both must be the same model."
                 )
-            docs, skipped = read_seeds(self.settings.seeds_dir)
+            docs, report = ingest(self.settings.seeds_dir, settings=self.settings.ingest, exclude=[self.settings.index_dir])
             self.data, self.build_report = ensure_index(
                 self.settings,
                 docs=docs,
-                skipped={s.source: s.reason for s in skipped},
+                skipped=report.refused + report.skipped,
                 encoder=build_encoder,
             )
             self.texts = {d.source: d.text for d in docs}

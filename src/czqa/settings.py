@@ -39,6 +39,23 @@ class ChunkingSettings(BaseModel):
     max_wordpieces: int = Field(256, ge=16, le=256, description="hard model window per text")
 
 
+class IngestSettings(BaseModel):
+    """What the documents folder may hand czqa (see :mod:`czqa.ingest.documents`).
+
+    Set by ``CZQA_INGEST__MAX_FILE_MB`` and ``CZQA_INGEST__FOLLOW_LINKS_OUTSIDE``. A symbolic
+    link that leads out of the folder is refused by default: otherwise any file this user can
+    read (keys, mail, other projects) could be quoted in answers, by whoever gets to put a link
+    in the folder.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    max_file_mb: float = Field(64.0, gt=0, description="larger files are refused (listed in the ingestion report)")
+    follow_links_outside: bool = Field(
+        False, description="index files that links in the folder lead to outside it (trusted folders only)"
+    )
+
+
 class LLMSettings(BaseModel):
     """The optional generative answer mode (``mode="llm"``); see :mod:`czqa.answering.llm`.
 
@@ -76,6 +93,29 @@ class ReaderSettings(BaseModel):
     weights_dir: Path | None = Field(None, description="folder with reader.safetensors; None: the shipped weights")
 
 
+class WebSettings(BaseModel):
+    """The chat page's server (``czqa serve``); see :mod:`czqa.web.security` for why the checks exist.
+
+    Each field is set by ``CZQA_WEB__<FIELD>``; lists are JSON
+    (``CZQA_WEB__ALLOWED_HOSTS='["myhost.lan"]'``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host header names (or name:port) the server answers to; empty: the loopback "
+        "names and the bound address; '*' turns the check off",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="other origins (scheme://host[:port]) whose pages may call the server; empty: same origin only",
+    )
+    max_upload_mb: float = Field(1.0, ge=0, description="largest file the upload route accepts, in MB (the page has no upload)")
+    concurrency: int = Field(4, ge=1, description="questions answered at once; answering is CPU-bound")
+    queue_size: int = Field(256, ge=1, description="questions that may wait; beyond it visitors are told to retry")
+
+
 class Settings(BaseSettings):
     """Every setting of czqa: defaults, then a ``.env`` file, then ``CZQA_*`` environment
     variables (nested groups with a double underscore: ``CZQA_LLM__MODEL``,
@@ -91,6 +131,7 @@ class Settings(BaseSettings):
     index_dir: Path = Field(default_factory=lambda: _default_dir("embeddings"), validation_alias=AliasChoices("index_dir", "CZQA_INDEX"))
     top_k: int = Field(5, ge=1, le=50, description="passages shown with an answer")
     chunking: ChunkingSettings = ChunkingSettings()
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     auto_build: bool = Field(
         True, description="Build or refresh the index when it is missing or stale, instead of failing."
     )
@@ -99,6 +140,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(2000, ge=1)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

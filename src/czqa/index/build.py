@@ -4,55 +4,75 @@ A seed file whose sha256 is unchanged keeps its chunks and sentences as they are
 new file is cleaned and chunked again, and any text whose embedding the previous index already
 holds (same visible text) reuses that vector. So editing one file re-embeds that file's changed
 passages and nothing else, and the report says exactly how much was embedded.
+
+Texts are embedded in batches of ``EMBED_BATCH``, each committed to the index folder's embedding
+cache (:mod:`czqa.index.cache`) as it finishes: a build killed at 50% and started again embeds
+only the other half. The cache is removed once the new index is saved.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from czqa import __version__
 from czqa.ingest.chunking import Chunk, fit_pieces, pack_chunks
-from czqa.ingest.clean import clean
-from czqa.ingest.documents import Document, read_seeds
+from czqa.ingest.clean import Cleaned, Region, clean
+from czqa.ingest.documents import Document, FileIssue, IngestReport, ingest, issues_from_reasons
 from czqa.embed.encoder import DIMENSION, MAX_WORDPIECES, MODEL_NAME, Encoder, count_wordpieces
 from czqa.errors import IndexUnusable
+from czqa.index.cache import EmbeddingCache, remove_caches
 from czqa.ingest.sentences import split_sentences
 from czqa.settings import ChunkingSettings, Settings
-from czqa.index.store import PIPELINE_VERSION, IndexData, Manifest, ModelInfo, SentenceRecord, load_index, save_index
+from czqa.index.store import (
+    PIPELINE_VERSION, IndexData, Manifest, ModelInfo, SentenceRecord, check_index_location, load_index, save_index,
+)
 from czqa.ingest.tokens import count_tokens
 
 log = logging.getLogger(__name__)
 
+EMBED_BATCH = 256  # texts per encode call and per cache commit: a crash loses at most this many
+
+Issues = Mapping[str, str] | Sequence[FileIssue]
+
 
 @dataclass
 class BuildReport:
-    """What one index build did: files read, reused and skipped, texts embedded, chunks, time."""
+    """What one index build did: files read, reused and not indexed, texts embedded, chunks, time."""
 
     files: int = 0
     files_reused: int = 0
     files_processed: list[str] = field(default_factory=list)
     files_removed: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
+    ingest: IngestReport = field(default_factory=IngestReport)
     chunks: int = 0
     sentences: int = 0
     embedded: int = 0
+    resumed: int = 0  # vectors found in the cache an interrupted build left
     seconds: float = 0.0
 
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Every file not indexed (skipped or refused) -> why."""
+        return {i.path: i.reason for i in self.ingest.refused + self.ingest.skipped}
+
     def summary(self) -> str:
+        embedded = f"{self.embedded} texts embedded"
+        if self.resumed:
+            embedded += f" ({self.resumed} more kept from an interrupted build)"
         parts = [
             f"{self.files} files ({self.files_reused} unchanged)",
             f"{self.chunks} chunks",
             f"{self.sentences} sentences",
-            f"{self.embedded} texts embedded",
+            embedded,
             f"{self.seconds:.1f} s",
         ]
-        if self.skipped:
-            parts.append("skipped: " + ", ".join(f"{k} ({v})" for k, v in self.skipped.items()))
+        if self.ingest.skipped or self.ingest.refused:
+            parts.append(f"{len(self.ingest.skipped)} skipped, {len(self.ingest.refused)} refused")
         return "; ".join(parts)
 
 
@@ -70,9 +90,24 @@ def model_info(encoder: Encoder | None = None) -> ModelInfo:
     return ModelInfo(name=encoder.name, dimension=encoder.dimension, max_wordpieces=encoder.max_tokens)
 
 
+def _whole(cleaned: Cleaned) -> Cleaned:
+    """Every unit of the text as one region: for a file the cleaner kept nothing of."""
+    units = tuple(u for u in cleaned.units if u.end > u.start)
+    if not units:
+        return cleaned
+    return Cleaned(regions=(Region(units[0].start, units[-1].end, units),), units=cleaned.units)
+
+
 def process_document(doc: Document, chunking: ChunkingSettings) -> tuple[list[Chunk], list[SentenceRecord]]:
-    """Clean, split and chunk one document (no embedding)."""
+    """Clean, split and chunk one document (no embedding).
+
+    When cleaning keeps nothing (a one-sentence or one-word file, a file of short lines) the
+    whole text is indexed: the cleaner tells boilerplate by its place beside prose, and a file
+    without prose gives it nothing to go by; dropping it would lose the file without a word.
+    """
     cleaned = clean(doc.text, is_html=doc.is_html)
+    if not cleaned.regions:
+        cleaned = _whole(cleaned)
     chunks: list[Chunk] = []
     sentences: list[SentenceRecord] = []
     for region_sentences in split_sentences(doc.text, cleaned):
@@ -101,8 +136,19 @@ def process_document(doc: Document, chunking: ChunkingSettings) -> tuple[list[Ch
     return chunks, sentences
 
 
-def staleness(manifest: Manifest, docs: list[Document], settings: Settings, encoder: Encoder | None = None) -> list[str]:
-    """Why an index no longer matches the seeds, settings and encoder (empty when it is fresh)."""
+def staleness(
+    manifest: Manifest,
+    docs: list[Document],
+    settings: Settings,
+    encoder: Encoder | None = None,
+    *,
+    indexed_sources: Collection[str] | None = None,
+) -> list[str]:
+    """Why an index no longer matches the seeds, settings and encoder (empty when it is fresh).
+
+    With ``indexed_sources`` (the sources the index has chunks for), an unchanged file that has
+    no chunks but would get some now is stale too: earlier versions dropped short files.
+    """
     reasons = []
     expected = model_info(encoder)
     if manifest.model != expected:
@@ -121,7 +167,50 @@ def staleness(manifest: Manifest, docs: list[Document], settings: Settings, enco
         reasons.append("removed: " + ", ".join(removed))
     if changed:
         reasons.append("changed: " + ", ".join(changed))
+    if indexed_sources is not None:
+        unchanged = [d for d in docs if manifest.files.get(d.source) == d.sha256 and d.source not in indexed_sources]
+        missing = [d.source for d in unchanged if process_document(d, settings.chunking)[0]]
+        if missing:
+            reasons.append("not indexed before (short files were dropped): " + ", ".join(missing))
     return reasons
+
+
+def _documents(settings: Settings, docs: list[Document] | None, skipped: Issues | None) -> tuple[list[Document], list[FileIssue]]:
+    """The documents and the files not indexed: read now, or as the caller read them."""
+    if docs is None:
+        docs, report = ingest(settings.seeds_dir, settings=settings.ingest, exclude=[settings.index_dir])
+        return docs, report.refused + report.skipped
+    if isinstance(skipped, Mapping):  # path -> reason, as callers before the report passed it
+        return docs, issues_from_reasons(skipped)
+    return docs, list(skipped or [])
+
+
+def _embed(
+    todo: list[str], known: dict[str, np.ndarray], encoder: Encoder, settings: Settings, *, batch: int, show_progress: bool
+) -> tuple[int, int]:
+    """Embed ``todo`` into ``known``, batch by batch, each batch committed to the embedding cache
+    as soon as it is encoded. Returns (vectors found in the cache, texts embedded now)."""
+    if not todo:
+        return 0, 0
+    with EmbeddingCache(settings.index_dir, name=encoder.name, dimension=encoder.dimension) as cache:
+        found = cache.get(todo)
+        known.update(found)
+        rest = [t for t in todo if t not in found]
+        bar = None
+        if show_progress and rest:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(rest), unit="text", desc="Embedding")
+        for i in range(0, len(rest), batch):
+            part = rest[i : i + batch]
+            vectors = np.asarray(encoder.encode(part), dtype=np.float32)
+            cache.put(part, vectors)
+            known.update(zip(part, vectors))
+            if bar is not None:
+                bar.update(len(part))
+        if bar is not None:
+            bar.close()
+    return len(found), len(rest)
 
 
 def build_index(
@@ -130,22 +219,23 @@ def build_index(
     encoder: Encoder | None = None,
     previous: IndexData | None = None,
     docs: list[Document] | None = None,
-    skipped: dict[str, str] | None = None,
+    skipped: Issues | None = None,
     show_progress: bool = False,
+    embed_batch: int = EMBED_BATCH,
 ) -> tuple[IndexData, BuildReport]:
     """Build (or incrementally refresh) the index for ``settings.seeds_dir`` into ``settings.index_dir``.
 
-    ``docs``/``skipped`` let a caller that already read the seeds pass them in.
+    ``docs``/``skipped`` let a caller that already read the seeds pass them in (``skipped``: the
+    :class:`FileIssue` list, or the older path -> reason mapping). The index folder is checked
+    first, so a wrong ``--out`` fails before any embedding.
     """
     started = time.perf_counter()
+    check_index_location(settings.index_dir)
     encoder = encoder or default_encoder()
-    skipped = dict(skipped or {})
-    if docs is None:
-        docs, skipped_list = read_seeds(settings.seeds_dir)
-        skipped = {s.source: s.reason for s in skipped_list}
+    docs, issues = _documents(settings, docs, skipped)
     if previous is None:
         try:
-            previous = load_index(settings.index_dir)
+            previous = load_index(settings.index_dir, documents=docs)
         except IndexUnusable:
             previous = None
     compatible = (
@@ -154,13 +244,15 @@ def build_index(
         and previous.manifest.pipeline_version == PIPELINE_VERSION
         and previous.manifest.chunking == settings.chunking
     )
-    report = BuildReport(files=len(docs), skipped=skipped)
+    report = BuildReport(files=len(docs), ingest=IngestReport.from_parts((d.source for d in docs), issues))
     if previous is not None:
         report.files_removed = sorted(set(previous.manifest.files) - {d.source for d in docs})
 
     # Vectors we already have, by visible text.
     known: dict[str, np.ndarray] = {}
+    previous_sources: set[str] = set()
     if compatible:
+        previous_sources = {c.source for c in previous.chunks}
         for c, v in zip(previous.chunks, previous.chunk_vectors()):
             known[c.embed_text] = v
         for s, v in zip(previous.sentences, previous.sentence_vectors):
@@ -169,7 +261,7 @@ def build_index(
     chunks: list[Chunk] = []
     sentences: list[SentenceRecord] = []
     for doc in docs:
-        if compatible and previous.manifest.files.get(doc.source) == doc.sha256:
+        if doc.source in previous_sources and previous.manifest.files.get(doc.source) == doc.sha256:
             chunks.extend(c for c in previous.chunks if c.source == doc.source)
             sentences.extend(s for s in previous.sentences if s.source == doc.source)
             report.files_reused += 1
@@ -180,10 +272,9 @@ def build_index(
         report.files_processed.append(doc.source)
 
     todo = sorted({t for t in [c.embed_text for c in chunks] + [s.embed_text for s in sentences] if t not in known})
-    if todo:
-        vectors = encoder.encode(todo, show_progress=show_progress)
-        known.update(zip(todo, vectors))
-    report.embedded = len(todo)
+    report.resumed, report.embedded = _embed(
+        todo, known, encoder, settings, batch=max(1, embed_batch), show_progress=show_progress
+    )
 
     def stack(texts: list[str]) -> np.ndarray:
         if not texts:
@@ -192,7 +283,7 @@ def build_index(
 
     chunk_vectors = stack([c.embed_text for c in chunks])
     sentence_vectors = stack([s.embed_text for s in sentences])
-    manifest = save_index(
+    save_index(
         settings.index_dir,
         manifest_fields=dict(
             czqa_version=__version__,
@@ -200,46 +291,46 @@ def build_index(
             model=model_info(encoder),
             chunking=settings.chunking,
             files={d.source: d.sha256 for d in docs},
-            skipped=skipped,
+            skipped={i.path: i.reason for i in report.ingest.skipped},
+            refused={i.path: i.reason for i in report.ingest.refused},
         ),
         chunks=chunks,
         chunk_vectors=chunk_vectors,
         sentences=sentences,
         sentence_vectors=sentence_vectors,
     )
+    remove_caches(settings.index_dir)  # its vectors are in the saved index now
     report.chunks, report.sentences = len(chunks), len(sentences)
     report.seconds = time.perf_counter() - started
     log.info("index built: %s", report.summary())
-    return load_index(settings.index_dir), report
+    return load_index(settings.index_dir, documents=docs), report
 
 
 def ensure_index(
     settings: Settings,
     *,
     docs: list[Document] | None = None,
-    skipped: dict[str, str] | None = None,
+    skipped: Issues | None = None,
     encoder: Encoder | None = None,
 ) -> tuple[IndexData, BuildReport | None]:
     """The index for ``settings``, fresh: loaded as is, or (with auto_build) built or refreshed.
 
-    Never returns a stale index: without auto_build a missing, damaged or stale index raises
-    IndexUnusable with the reasons.
+    Never returns a stale index: without auto_build a missing, damaged, tampered (its offsets
+    checked against the documents on load) or stale index raises IndexUnusable with the reasons.
     """
-    if docs is None:
-        docs, skipped_list = read_seeds(settings.seeds_dir)
-        skipped = {s.source: s.reason for s in skipped_list}
+    docs, issues = _documents(settings, docs, skipped)
     try:
-        data = load_index(settings.index_dir)
+        data = load_index(settings.index_dir, documents=docs)
     except IndexUnusable as exc:
         if not settings.auto_build:
             raise IndexUnusable(f"{exc} Run `czqa index` to build it.") from exc
         log.warning("%s Building it now.", exc)
-        return build_index(settings, encoder=encoder, docs=docs, skipped=skipped, previous=None)
+        return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=None)
     encoder = encoder or default_encoder()
-    reasons = staleness(data.manifest, docs, settings, encoder)
+    reasons = staleness(data.manifest, docs, settings, encoder, indexed_sources={c.source for c in data.chunks})
     if not reasons:
         return data, None
     if not settings.auto_build:
         raise IndexUnusable(f"The index in {settings.index_dir} is stale: {'; '.join(reasons)}. Run `czqa index`.")
     log.warning("The index is stale (%s); refreshing it.", "; ".join(reasons))
-    return build_index(settings, encoder=encoder, docs=docs, skipped=skipped, previous=data)
+    return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=data)

@@ -28,6 +28,7 @@ class Piece:
     end: int
     embed_text: str
     tokens: int
+    wordpieces: int  # the model's word pieces for embed_text alone, [CLS] and [SEP] included
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,6 @@ class Chunk:
 def chunk_id(source: str, text: str) -> str:
     """Content-addressed id: the same chunk text in the same file keeps its id across builds."""
     return hashlib.sha256(f"{source}\x00{text}".encode()).hexdigest()[:16]
-
-
-def _fits(text: str, *, max_tokens: int, max_wordpieces: int, tokens: Counter, wordpieces: Counter) -> bool:
-    return tokens(text) <= max_tokens and wordpieces(text) <= max_wordpieces
 
 
 def fit_pieces(
@@ -70,8 +67,10 @@ def fit_pieces(
         vis = visible_text(original[start:end], is_html=is_html)
         if not vis:
             continue
-        if _fits(vis, max_tokens=max_tokens, max_wordpieces=max_wordpieces, tokens=tokens, wordpieces=wordpieces):
-            out.append(Piece(start, end, vis, tokens(vis)))
+        n_tokens = tokens(vis)
+        n_wordpieces = wordpieces(vis) if n_tokens <= max_tokens else max_wordpieces + 1
+        if n_tokens <= max_tokens and n_wordpieces <= max_wordpieces:
+            out.append(Piece(start, end, vis, n_tokens, n_wordpieces))
             continue
         middle = (start + end) // 2
         cuts = [m.start() for m in re.finditer(r"\s+", original[start:end])]
@@ -99,9 +98,15 @@ def pack_chunks(
     chunks: list[Chunk] = []
     i = 0
     while i < len(pieces):
-        j, total = i, 0
-        while j < len(pieces) and (j == i or total + pieces[j].tokens <= max_tokens):
+        # Both budgets summed piece by piece ([CLS] and [SEP] once), so the check below on the
+        # joined text rarely has to drop a piece: re-tokenizing a chunk per dropped piece made
+        # text of tiny sentences (a run of dots) cost a tokenization per character.
+        j, total, pieces_wp = i, 0, 2
+        while j < len(pieces) and (
+            j == i or (total + pieces[j].tokens <= max_tokens and pieces_wp + pieces[j].wordpieces - 2 <= max_wordpieces)
+        ):
             total += pieces[j].tokens
+            pieces_wp += pieces[j].wordpieces - 2
             j += 1
         # Summed piece counts are an estimate (joining can merge tokens); check the real text.
         # The word-piece limit is the hard one: the model would silently truncate past it.

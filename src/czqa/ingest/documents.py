@@ -1,23 +1,51 @@
-"""Read the seed files: the one place that touches the corpus on disk.
+"""Read the documents folder: the one place that touches the corpus on disk.
 
-A file that cannot be read as UTF-8 text (binary, another encoding) is skipped with a warning
-rather than failing the whole build: one bad file must not cost the user the rest of the corpus.
-The text kept here is the file's exact text (newlines untouched), because every offset czqa
-hands out points into it.
+Every file under the folder, at any depth, ends up in exactly one of three lists of the
+:class:`IngestReport`, so nothing is dropped without a word:
+
+* **indexed**: a UTF-8 text file (``.txt .md .markdown .html .htm``), however short;
+* **skipped**, by design: another file type (``not a text file type: .pdf``), a hidden file or
+  folder (``.git/`` is listed once, not file by file), a special file (FIFO, socket, device:
+  reading one could hang), a second name for a file or folder already read (a link to it);
+* **refused**, because czqa must not or cannot read it: binary, not UTF-8, empty, no visible
+  text, larger than ``CZQA_INGEST__MAX_FILE_MB``, unreadable, a broken link, a link loop, or a
+  link that leads outside the folder. That last one is the trust boundary: without it any file
+  this user can read could be quoted in answers by whoever can put a link in the folder
+  (``CZQA_INGEST__FOLLOW_LINKS_OUTSIDE=true`` allows it, for trusted folders).
+
+The index folder, when it lies inside the documents folder, is passed over silently: it is
+czqa's own output, not a document. Names (each document's citation ``source``) are POSIX paths
+relative to the folder (``sub/notes.md``); a file directly in the folder keeps its bare name, as
+before, so existing indexes and citations do not change. The text kept is the file's exact text
+(newlines untouched), because every offset czqa hands out points into it.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
+import stat
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from czqa.errors import SeedsError
+from czqa.ingest.clean import visible_text
+from czqa.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+#: The folder's own czqa settings (the page's title, description, example questions): read by
+#: :mod:`czqa.web.folder`, listed as skipped here, never indexed as a document.
+FOLDER_FILE = "czqa.toml"
+# Reasons that mean "not a document, by design" rather than "a document czqa would not read".
+_SKIP_REASONS = ("czqa's settings", "not a text file type", "hidden", "same file as", "same folder as", "not a regular file")
 
 
 @dataclass(frozen=True)
@@ -33,29 +61,59 @@ class Document:
         return self.source.lower().endswith((".html", ".htm"))
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A file that was not indexed, and why."""
+class FileIssue(BaseModel):
+    """A file (or a whole folder, its path ending in ``/``) that was not indexed, and why."""
 
-    source: str
+    model_config = ConfigDict(frozen=True)
+
+    path: str
     reason: str
+    kind: Literal["skipped", "refused"] = "skipped"
+
+    @property
+    def source(self) -> str:
+        """The path under its older name (callers that predate the report read ``source``)."""
+        return self.path
+
+    def line(self) -> str:
+        return f"{self.kind} {self.path}: {self.reason}"
+
+
+class IngestReport(BaseModel):
+    """What became of every file in the documents folder: indexed, skipped or refused."""
+
+    indexed: list[str] = []
+    skipped: list[FileIssue] = []
+    refused: list[FileIssue] = []
+
+    @classmethod
+    def from_parts(cls, indexed: Iterable[str], issues: Iterable[FileIssue]) -> "IngestReport":
+        issues = sorted(issues, key=lambda i: i.path)
+        return cls(
+            indexed=sorted(indexed),
+            skipped=[i for i in issues if i.kind == "skipped"],
+            refused=[i for i in issues if i.kind == "refused"],
+        )
+
+    def summary(self) -> str:
+        return f"{len(self.indexed)} indexed, {len(self.skipped)} skipped, {len(self.refused)} refused"
+
+    def lines(self) -> list[str]:
+        """One line per file that was not indexed, refused ones first (they need a look)."""
+        return [i.line() for i in self.refused + self.skipped]
+
+
+def issue_kind(reason: str) -> Literal["skipped", "refused"]:
+    """The kind of a reason written by this module (for callers that kept only path -> reason)."""
+    return "skipped" if reason.startswith(_SKIP_REASONS) else "refused"
+
+
+def issues_from_reasons(reasons: Mapping[str, str]) -> list[FileIssue]:
+    return [FileIssue(path=p, reason=r, kind=issue_kind(r)) for p, r in reasons.items()]
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def seed_paths(seeds_dir: Path) -> list[Path]:
-    """Text files directly under ``seeds_dir``, sorted by name so builds are deterministic."""
-    if not seeds_dir.exists():
-        raise SeedsError(f"Seeds folder not found: {seeds_dir}")
-    if not seeds_dir.is_dir():
-        raise SeedsError(f"Seeds path is not a folder: {seeds_dir}")
-    return sorted(
-        p
-        for p in seeds_dir.iterdir()
-        if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES and not p.name.startswith(".")
-    )
 
 
 def decode_text(data: bytes) -> str | None:
@@ -72,31 +130,194 @@ def decode_text(data: bytes) -> str | None:
         return None
 
 
-def read_seeds(seeds_dir: Path) -> tuple[list[Document], list[Skipped]]:
-    """Read every text file in ``seeds_dir``.
+def _why(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return exc.strerror or type(exc).__name__
 
-    Raises :class:`SeedsError` when the folder is missing or no file in it is usable, since an
-    index over nothing would answer every question with "the documents don't say".
+
+class _Walk:
+    """One walk of the folder: real (link-free) paths first, links after, each file and folder
+    read once. Links wait until the real tree is walked so that a file keeps its real name and
+    its links are the ones reported as second names; folders are tracked by resolved path, so
+    a link loop is reported and never followed."""
+
+    def __init__(self, root: Path, settings: IngestSettings, excluded: set[Path]) -> None:
+        self.root, self.settings, self.excluded = root, settings, excluded
+        self.files: list[tuple[str, Path]] = []  # (source name, real path), in walk order
+        self.issues: list[FileIssue] = []
+        self._file_names: dict[Path, str] = {}
+        self._folders: dict[Path, str] = {root: "./"}
+        self._queue: list[tuple[Path, str]] = [(root, "")]
+        self._links: list[tuple[str, Path]] = []
+
+    def run(self) -> None:
+        self._drain()
+        while self._links:
+            self._links.sort(key=lambda item: item[0])
+            rel, link = self._links.pop(0)
+            self._follow(rel, link)
+            self._drain()
+
+    def _issue(self, path: str, reason: str, kind: Literal["skipped", "refused"]) -> None:
+        log.info("%s %s: %s", kind, path, reason)  # the report is the channel: no warning per ask
+        self.issues.append(FileIssue(path=path, reason=reason, kind=kind))
+
+    def _drain(self) -> None:
+        while self._queue:
+            folder, prefix = self._queue.pop(0)  # breadth first, in name order
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                self._issue(prefix or "./", f"unreadable folder: {_why(exc)}", "refused")
+                continue
+            for entry in entries:
+                path, rel = Path(entry.path), prefix + entry.name
+                if path in self.excluded:
+                    continue
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    is_link = entry.is_symlink()
+                except OSError:
+                    is_dir = is_link = False
+                if entry.name.startswith("."):
+                    what = "hidden folder (not read)" if is_dir else "hidden file"
+                    self._issue(rel + "/" if is_dir else rel, what, "skipped")
+                elif is_link:
+                    self._links.append((rel, path))
+                else:
+                    self._add(rel, path)
+
+    def _follow(self, rel: str, link: Path) -> None:
+        try:
+            target = link.resolve(strict=True)
+        except FileNotFoundError:
+            return self._issue(rel, "broken link (its target does not exist)", "refused")
+        except (RuntimeError, OSError) as exc:  # Python <3.13 says RuntimeError, later ELOOP
+            if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+                return self._issue(rel, "link loop (the link leads back to itself)", "refused")
+            return self._issue(rel, f"unreadable link: {_why(exc)}", "refused")
+        if target in self.excluded:
+            return None
+        is_dir = target.is_dir()
+        name = rel + "/" if is_dir else rel
+        if is_dir and link.parent.is_relative_to(target):
+            return self._issue(name, "link loop (leads back to a folder that holds it)", "refused")
+        if not target.is_relative_to(self.root) and not self.settings.follow_links_outside:
+            what = "folder" if is_dir else "file"
+            reason = f"link to a {what} outside the documents folder (CZQA_INGEST__FOLLOW_LINKS_OUTSIDE=true allows it)"
+            return self._issue(name, reason, "refused")
+        self._add(rel, target)
+
+    def _add(self, rel: str, path: Path) -> None:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            return self._issue(rel, f"unreadable: {_why(exc)}", "refused")
+        if stat.S_ISDIR(st.st_mode):
+            if path in self._folders:
+                return self._issue(rel + "/", f"same folder as {self._folders[path]}", "skipped")
+            self._folders[path] = rel + "/"
+            self._queue.append((path, rel + "/"))
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return self._issue(rel, "not a regular file (a device, FIFO or socket)", "skipped")
+        if path in self._file_names:
+            return self._issue(rel, f"same file as {self._file_names[path]}", "skipped")
+        self._file_names[path] = rel
+        suffix = Path(rel).suffix.lower()  # the cited name decides, as it decides HTML handling
+        if rel == FOLDER_FILE:
+            return self._issue(rel, "czqa's settings for this folder (page title, examples), not a document", "skipped")
+        if suffix not in TEXT_SUFFIXES:
+            return self._issue(rel, f"not a text file type: {suffix or '(no suffix)'}", "skipped")
+        limit = int(self.settings.max_file_mb * 1024 * 1024)
+        if st.st_size > limit:
+            mb = st.st_size / (1024 * 1024)
+            reason = f"too large ({mb:.1f} MB; the limit is {self.settings.max_file_mb:g} MB, CZQA_INGEST__MAX_FILE_MB)"
+            return self._issue(rel, reason, "refused")
+        self.files.append((rel, path))
+        return None
+
+
+def _read_limited(path: Path, limit: int) -> bytes:
+    """The file's bytes, opened without following a link swapped in since the walk and without
+    blocking on a FIFO; ValueError when it is no longer a regular file or grew past ``limit``."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise ValueError("not a regular file (it changed while being read)")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("too large (it grew while being read)")
+    return data
+
+
+def _document(rel: str, path: Path, limit: int) -> Document | FileIssue:
+    try:
+        data = _read_limited(path, limit)
+    except OSError as exc:
+        return FileIssue(path=rel, reason=f"unreadable: {_why(exc)}", kind="refused")
+    except ValueError as exc:
+        return FileIssue(path=rel, reason=str(exc), kind="refused")
+    text = decode_text(data)
+    if text is None:
+        reason = "binary file" if b"\x00" in data else "not valid UTF-8 text"
+        return FileIssue(path=rel, reason=reason, kind="refused")
+    if not text.strip():
+        return FileIssue(path=rel, reason="empty file", kind="refused")
+    doc = Document(source=rel, text=text, sha256=sha256_bytes(data))
+    if not visible_text(text, is_html=doc.is_html):
+        return FileIssue(path=rel, reason="no visible text (only markup, links or images)", kind="refused")
+    return doc
+
+
+def ingest(
+    seeds_dir: Path, *, settings: IngestSettings | None = None, exclude: Sequence[Path] = ()
+) -> tuple[list[Document], IngestReport]:
+    """Read every file under ``seeds_dir`` (recursively): the documents, and the report that
+    accounts for every other file. ``exclude`` names folders to pass over silently (the index).
+
+    ``settings`` default to the environment's (``CZQA_INGEST__*``), so callers that pass only a
+    folder still honour them. Raises :class:`SeedsError` when the folder is missing or no file
+    in it is usable, since an index over nothing would answer every question with "the
+    documents don't say".
     """
-    paths = seed_paths(seeds_dir)
+    if settings is None:
+        from czqa.settings import load_settings
+
+        settings = load_settings().ingest
+    if not seeds_dir.exists():
+        raise SeedsError(f"Seeds folder not found: {seeds_dir}")
+    if not seeds_dir.is_dir():
+        raise SeedsError(f"Seeds path is not a folder: {seeds_dir}")
+    root = seeds_dir.resolve()
+    walk = _Walk(root, settings, {p.resolve() for p in exclude})
+    walk.run()
     docs: list[Document] = []
-    skipped: list[Skipped] = []
-    for path in paths:
-        data = path.read_bytes()
-        text = decode_text(data)
-        if text is None:
-            reason = "binary file" if b"\x00" in data else "not valid UTF-8 text"
-            log.warning("skipping %s: %s", path.name, reason)
-            skipped.append(Skipped(path.name, reason))
-            continue
-        if not text.strip():
-            log.warning("skipping %s: empty file", path.name)
-            skipped.append(Skipped(path.name, "empty file"))
-            continue
-        docs.append(Document(source=path.name, text=text, sha256=sha256_bytes(data)))
+    issues = list(walk.issues)
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    for rel, path in sorted(walk.files):
+        got = _document(rel, path, limit)
+        if isinstance(got, Document):
+            docs.append(got)
+        else:
+            log.info("refused %s: %s", got.path, got.reason)
+            issues.append(got)
+    report = IngestReport.from_parts((d.source for d in docs), issues)
     if not docs:
         what = f"no readable text files ({', '.join(TEXT_SUFFIXES)})"
-        if skipped:
-            what += f"; skipped: {', '.join(f'{s.source} ({s.reason})' for s in skipped)}"
+        if issues:
+            what += "; " + "; ".join(report.lines())
         raise SeedsError(f"Seeds folder {seeds_dir} has {what}.")
-    return docs, skipped
+    return docs, report
+
+
+def read_seeds(
+    seeds_dir: Path, *, settings: IngestSettings | None = None, exclude: Sequence[Path] = ()
+) -> tuple[list[Document], list[FileIssue]]:
+    """:func:`ingest`, returning the documents and the files that were not indexed (skipped
+    first-class issues, each with ``source``/``path``, ``reason`` and ``kind``)."""
+    docs, report = ingest(seeds_dir, settings=settings, exclude=exclude)
+    return docs, report.refused + report.skipped

@@ -22,7 +22,9 @@ _ABBREVIATIONS = frozenset(
 )
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, white space,
 # then something that can open a sentence.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[#*]?[A-Z0-9])")
+# Only the first mark of a run may start a match, and the run is taken whole (possessive): a
+# long run of dots or exclamation marks would otherwise be re-matched from every position in it.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’)\]]*+(?=\s+[\"'“‘(\[#*]?[A-Z0-9])")
 _TERMINAL_END = re.compile(r"[.!?…:;][\"'”’)\]]*\s*$")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _LIST_START = re.compile(r"^\s*(?:[*+-]\s|\d+[.)]\s|#)")

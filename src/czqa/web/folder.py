@@ -19,9 +19,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from czqa.errors import SettingsError
+from czqa.ingest.documents import FOLDER_FILE
 from czqa.web.sources import SourceInfo
 
-FOLDER_FILE = "czqa.toml"
 
 
 class Example(BaseModel):
