@@ -185,3 +185,47 @@ def test_a_generated_reply_shows_its_sentences_once_and_its_note():
     assert answer.text.startswith("Richard Teng replaced him [1].")
     assert fragment.count("forced to step down") == 1  # the block quote, not the text's copy too
     assert fragment.count("Removed from the LLM reply") == 1 and 'class="czqa-note"' in fragment
+
+
+def test_relevance_is_a_plain_label_not_a_raw_fusion_score():
+    from czqa.web.render import relevance
+
+    text = "The harbour opened in 1851."
+    passages = [Passage(id=str(i), source=f"{i}.txt", start=0, end=len(text), text=text, score=s)
+                for i, s in enumerate([0.0328, 0.0301, 0.0164])]
+    answer = Answer(question="When did the harbour open?", abstained=True, passages=passages)
+    out = render_sources(answer, sources={})
+    assert out.count("strong match") == 2 and out.count("partial match") == 1
+    assert "0.03" not in out and "score" not in out.lower().replace("czqa-score", "")
+    assert relevance(0.0, 0.0)[0] == "partial match"
+
+
+def test_overlapping_passages_of_one_document_are_shown_once():
+    from czqa.web.render import merge_overlapping
+
+    doc = "One. Two three four. Five six seven. Eight nine ten. Eleven."
+    a = Passage(id="a", source="d.txt", start=5, end=36, text=doc[5:36], score=0.03)
+    b = Passage(id="b", source="d.txt", start=15, end=52, text=doc[15:52], score=0.02)  # 21 of 31 shared
+    c = Passage(id="c", source="e.txt", start=21, end=52, text=doc[21:52], score=0.01)
+    merged = merge_overlapping([a, b, c])
+    assert [(p.id, p.start, p.end) for p in merged] == [("a", 5, 52), ("c", 21, 52)]
+    assert merged[0].text == doc[5:52]
+    answer = Answer(question="q", abstained=True, passages=[a, b, c])
+    assert render_sources(answer, sources={}).count('<li class="czqa-passage') == 2
+
+
+def test_the_documents_report_lists_every_file_not_indexed():
+    from czqa.ingest.documents import FileIssue, IngestReport
+    from czqa.web.render import render_documents
+
+    report = IngestReport(
+        indexed=["a.txt"],
+        skipped=[FileIssue(path="photo.png", reason="not a text file type: .png", kind="skipped")],
+        refused=[FileIssue(path="<b>x</b>.txt", reason="binary file", kind="refused")],
+    )
+    out = render_documents(report)
+    assert "1 indexed, 1 skipped, 1 refused" in out
+    assert out.index("refused, binary file") < out.index("skipped, not a text file type")
+    assert "<b>x</b>" not in out and "&lt;b&gt;x&lt;/b&gt;.txt" in out
+    clean = render_documents(IngestReport(indexed=["a.txt"]))
+    assert "1 indexed, 0 skipped, 0 refused" in clean and "<details" not in clean

@@ -177,6 +177,56 @@ def highlight(passage: Passage, citations: Sequence[Citation]) -> str:
     return "".join(out).strip()
 
 
+# A passage ranked near the top by both the meaning (dense) and the keyword (BM25) search scores
+# close to the best one; a passage only one of them ranks high scores about half of it (the
+# fused score sums 1/(60 + rank) over the two rankings, so its absolute value means nothing).
+STRONG_MATCH = 0.75
+
+
+def relevance(score: float, top: float) -> tuple[str, str]:
+    """A plain label for a retrieved passage's score, and what it means (for the tooltip)."""
+    if top > 0 and score >= STRONG_MATCH * top:
+        return "strong match", "ranked high by both the meaning and the keyword search"
+    return "partial match", "ranked high by only one of the meaning and keyword searches"
+
+
+def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
+    """The passages with any that mostly repeat a better-ranked one (overlapping chunks of the
+    same document share sentences) folded into it: one card per stretch of text."""
+    kept: list[Passage] = []
+    for p in passages:
+        for i, k in enumerate(kept):
+            overlap = min(p.end, k.end) - max(p.start, k.start)
+            if k.source == p.source and overlap > 0.5 * min(p.end - p.start, k.end - k.start):
+                start, end = min(p.start, k.start), max(p.end, k.end)
+                first, last = (p, k) if p.start <= k.start else (k, p)
+                text = first.text + last.text[first.end - last.start :] if last.end > first.end else first.text
+                kept[i] = k.model_copy(update={"start": start, "end": end, "text": text})
+                break
+        else:
+            kept.append(p)
+    return kept
+
+
+def render_documents(report) -> str:
+    """The folder's ingestion report (:class:`czqa.ingest.documents.IngestReport`): how many
+    files were indexed, and every file that was not, with why, refused ones first."""
+    if report is None:
+        return ""
+    issues = list(report.refused) + list(report.skipped)
+    items = "".join(
+        f'<li class="czqa-doc-{i.kind}"><span class="czqa-doc-path">{esc(i.path)}</span>: {esc(i.kind)}, {esc(i.reason)}</li>'
+        for i in issues
+    )
+    summary = esc(report.summary())
+    if not issues:
+        return f'<div class="czqa-documents"><p class="czqa-meta">Documents: {summary}.</p></div>'
+    return (
+        f'<details class="czqa-documents"><summary>Documents: {summary}</summary>'
+        f'<ul class="czqa-doc-issues">{items}</ul></details>'
+    )
+
+
 def render_sources(
     answer: Answer | None, *, sources: Mapping[str, SourceInfo], resolution: Resolution | None = None
 ) -> str:
@@ -202,13 +252,16 @@ def render_sources(
     if not answer.passages:
         parts.append('<p class="czqa-meta">No passages were retrieved.</p>')
     parts.append('<ol class="czqa-passages">')
-    for rank, p in enumerate(answer.passages, start=1):
+    passages = merge_overlapping(answer.passages)
+    top = max((p.score for p in passages), default=0.0)
+    for rank, p in enumerate(passages, start=1):
         is_cited = any(c.source == p.source and c.start < p.end and c.end > p.start for c in cited)
         cls = "czqa-passage czqa-cited" if is_cited else "czqa-passage"
         badge = '<span class="czqa-badge">quoted</span>' if is_cited else ""
+        label, why = relevance(p.score, top)
         parts.append(
             f'<li class="{cls}"><div class="czqa-passage-head"><span class="czqa-rank">{rank}</span>{badge}'
-            f'<span class="czqa-score" title="retrieval score (fused dense and keyword ranks)">score {p.score:.3f}</span></div>'
+            f'<span class="czqa-score" title="{why}">{label}</span></div>'
             f'<div class="czqa-passage-source">{source_label(p.source, p.start, p.end, sources)}</div>'
             f'<div class="czqa-passage-text">{highlight(p, cited)}</div></li>'
         )
