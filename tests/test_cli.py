@@ -153,3 +153,29 @@ def test_terminal_safe_writes_control_characters_out():
 
     assert terminal_safe("a\x1b[31mb\x9bc\u202ed\r\ne\rf\tg") == "a\\x1b[31mb\\x9bc\\u202ed\ne\\rf\tg"
     assert json.loads(json_safe(json.dumps({"q": "x\u202ey\x85"}, ensure_ascii=False))) == {"q": "x\u202ey\x85"}
+
+
+def test_schema_describes_the_json_output():
+    r = czqa("schema")
+    assert r.returncode == 0, r.stderr
+    schema = json.loads(r.stdout)
+    assert {"question", "abstained", "short_answer", "claims", "citations", "text", "passages"} <= set(schema["properties"])
+    answer = json.loads(czqa("ask", "--json", "Who replaced Changpeng Zhao as Binance's CEO?").stdout)
+    assert set(answer) <= set(schema["properties"]) and set(schema["required"]) <= set(answer)
+
+
+def test_quiet_and_verbose_change_logging(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("The harbour of Portwell opened in 1851 and handles grain and timber.\n")
+    args = ["ask", "--mode", "extractive", "--seeds", str(seeds), "--index", str(tmp_path / "idx"), "When did the harbour open?"]
+    quiet = czqa("-q", *args)
+    assert quiet.returncode == 0 and "WARNING" not in quiet.stderr  # the first build's notice is a warning
+    (seeds / "a.txt").write_text("The harbour of Portwell opened in 1852 and handles grain and timber.\n")
+    loud = czqa("-v", *args)
+    assert loud.returncode == 0 and "WARNING" in loud.stderr and "INFO" in loud.stderr
+
+
+def test_top_k_above_the_limit_is_a_usage_error():
+    r = czqa("ask", "--top-k", "51", "Who founded Binance?")
+    assert r.returncode == 2 and "at most 50" in r.stderr

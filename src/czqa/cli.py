@@ -176,6 +176,16 @@ def _baseline_note(run, path: Path) -> str | None:
     return f"Baseline {path}: REGRESSED: " + "; ".join(found) + "."
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """The JSON Schema of an Answer: what ``czqa ask --json`` prints, field by field."""
+    import json
+
+    from czqa.types import Answer
+
+    print(json.dumps(Answer.model_json_schema(mode="serialization"), indent=2))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from czqa.web.app import serve  # imports Gradio: only this command pays for it
 
@@ -201,7 +211,8 @@ def _stream_draft(qa, question: str, mode: str):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="czqa", description="Ask questions about a document collection; get exact, cited quotes.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what czqa is doing")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what czqa is doing (before the command)")
+    parser.add_argument("-q", "--quiet", dest="log_quiet", action="store_true", help="log errors only: no warnings (before the command)")
     parser.add_argument("--version", action="version", version=f"czqa {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -213,8 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_ask = sub.add_parser("ask", help="answer a question with cited quotes")
     p_ask.add_argument("question", nargs="+", help="the question (quote it; - reads it from standard input)")
-    p_ask.add_argument("--json", action="store_true", help="print the full answer as JSON")
-    p_ask.add_argument("--top-k", type=_positive_int, metavar="N", help="passages to retrieve (default 5)")
+    p_ask.add_argument("--json", action="store_true", help="print the full answer as JSON (its schema: czqa schema)")
+    p_ask.add_argument("--top-k", type=_top_k, metavar="N", help="passages to retrieve, 1 to 50 (default 5)")
     p_ask.add_argument("--mode", default=None, help="answer mode: reader (default), extractive, or llm (a local model; see README)")
     _corpus_options(p_ask)
     p_ask.set_defaults(func=cmd_ask)
@@ -229,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--squad", type=Path, metavar="FILE", help="instead: open-corpus SQuAD 2.0 evaluation of this SQuAD-format file's articles")
     p_eval.add_argument("--limit", type=_positive_int, metavar="N", help="with --squad: ask N questions spread over the file")
     p_eval.add_argument("--calibrate", action="store_true", help="with --squad: choose the reader's decline threshold on this run and store it beside the weights")
-    p_eval.add_argument("--top-k", type=_positive_int, metavar="N", help="passages to retrieve (default 5)")
+    p_eval.add_argument("--top-k", type=_top_k, metavar="N", help="passages to retrieve, 1 to 50 (default 5)")
     p_eval.add_argument("--write-baseline", action="store_true", help="record this run as the CI quality-gate baseline (baseline.json beside the question file; test split only)")
     _corpus_options(p_eval)
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -246,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_train.set_defaults(func=cmd_train_reader)
 
+    p_schema = sub.add_parser("schema", help="print the JSON Schema of `czqa ask --json` output")
+    p_schema.set_defaults(func=cmd_schema)
+
     p_serve = sub.add_parser("serve", help="open the chat page (a local web app)")
     p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
@@ -258,6 +272,13 @@ def _corpus_options(parser: argparse.ArgumentParser) -> None:
     """--seeds and --index, for the commands that answer questions (the index is built if missing)."""
     parser.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
     parser.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
+
+
+def _top_k(text: str) -> int:
+    value = _positive_int(text)
+    if value > 50:
+        raise argparse.ArgumentTypeError(f"must be at most 50, not {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -278,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
+        level=logging.INFO if args.verbose else logging.ERROR if args.log_quiet else logging.WARNING,
         format="%(levelname)s: %(message)s",
     )
     for noisy in ("faiss", "faiss.loader", "sentence_transformers", "transformers", "httpx"):

@@ -109,3 +109,17 @@ def test_every_sentence_is_listed_inside_the_chunks_that_hold_it(qa):
             assert s.source == chunk.source and chunk.start <= s.start and s.end <= chunk.end
         listed.update(rows)
     assert listed == set(range(len(data.sentences)))
+
+
+def test_a_stale_index_hint_is_the_exact_command(tmp_path):
+    from doubles import HashingEncoder
+
+    seeds = tmp_path / "my docs"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("The harbour opened in 1851 and handles grain.\n")
+    settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "idx", auto_build=False)
+    build_index(settings, encoder=HashingEncoder())
+    (seeds / "a.txt").write_text("The harbour opened in 1852 and handles timber.\n")
+    with pytest.raises(IndexUnusable, match="stale") as info:
+        ensure_index(settings, encoder=HashingEncoder())
+    assert f"czqa index --seeds '{seeds}' --out {tmp_path / 'idx'}" in str(info.value)

@@ -306,6 +306,13 @@ def build_index(
     return load_index(settings.index_dir, documents=docs), report
 
 
+def index_command(settings: Settings) -> str:
+    """The exact command that builds the index for ``settings``, to paste into a shell."""
+    import shlex
+
+    return f"czqa index --seeds {shlex.quote(str(settings.seeds_dir))} --out {shlex.quote(str(settings.index_dir))}"
+
+
 def ensure_index(
     settings: Settings,
     *,
@@ -323,7 +330,7 @@ def ensure_index(
         data = load_index(settings.index_dir, documents=docs)
     except IndexUnusable as exc:
         if not settings.auto_build:
-            raise IndexUnusable(f"{exc} Run `czqa index` to build it.") from exc
+            raise IndexUnusable(f"{exc} Build it with: {index_command(settings)}") from exc
         log.warning("%s Building it now.", exc)
         return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=None)
     encoder = encoder or default_encoder()
@@ -331,6 +338,6 @@ def ensure_index(
     if not reasons:
         return data, None
     if not settings.auto_build:
-        raise IndexUnusable(f"The index in {settings.index_dir} is stale: {'; '.join(reasons)}. Run `czqa index`.")
+        raise IndexUnusable(f"The index in {settings.index_dir} is stale: {'; '.join(reasons)}. Refresh it with: {index_command(settings)}")
     log.warning("The index is stale (%s); refreshing it.", "; ".join(reasons))
     return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=data)
