@@ -4,13 +4,24 @@ Gradio is imported here and only here, so ``import czqa`` and the other CLI comm
 for it. The page is a chat column (conversation, question box, answer mode, examples, clear)
 beside a Sources panel; the index is loaded once before the server starts, and the queue lets
 several visitors ask at once without one request crashing another.
+
+:func:`serve` does not use ``Blocks.launch``: it mounts the page on a FastAPI app of its own so
+that :class:`czqa.web.security.SecurityMiddleware` wraps every route (Host and Origin checks,
+security headers) before the server starts, and runs it with uvicorn on a socket bound first, so
+a taken port is one clear error. When the queue is full, a visitor is told to retry in so many
+seconds (:class:`BusyReply`) instead of getting an error.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
+import math
 import os
+import socket
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,18 +29,21 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import gradio as gr  # noqa: E402
+import uvicorn  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from starlette.middleware.cors import CORSMiddleware  # noqa: E402
 
 from czqa.errors import CzqaError  # noqa: E402
 from czqa.answering.registry import modes  # noqa: E402
 from czqa.qa import QA, available_modes  # noqa: E402
 from czqa.web.folder import FolderInfo  # noqa: E402
 from czqa.web.render import esc  # noqa: E402
-from czqa.settings import Settings  # noqa: E402
+from czqa.settings import Settings, WebSettings  # noqa: E402
 from czqa.web.chat import ChatSession  # noqa: E402
+from czqa.web.security import SecurityMiddleware, default_allowed_hosts  # noqa: E402
 
 STYLE = Path(__file__).with_name("style.css")
-CONCURRENCY = 4  # answering is CPU-bound and short; more parallel requests only queue on 2 cores
-QUEUE_SIZE = 64
+
 
 def theme() -> gr.themes.Base:
     """A calm theme with fonts that ship inside Gradio (nothing is fetched from the web)."""
@@ -47,9 +61,31 @@ def header(info: FolderInfo) -> str:
     return f'<div id="czqa-header"><h1>{esc(info.title)}</h1><p>{esc(info.description)}</p></div>'
 
 
-def build_app(session: ChatSession, *, examples: Sequence[tuple[str, str | None]] | None = None) -> gr.Blocks:
+class AnswerClock:
+    """Mean seconds one answer takes on this server (a moving average), for the busy reply's estimate."""
+
+    def __init__(self, *, guess: float = 1.0) -> None:
+        self._seconds = guess
+        self._lock = threading.Lock()
+
+    @property
+    def seconds(self) -> float:
+        return self._seconds
+
+    def record(self, seconds: float) -> None:
+        with self._lock:
+            self._seconds = 0.8 * self._seconds + 0.2 * seconds
+
+
+def build_app(
+    session: ChatSession,
+    *,
+    examples: Sequence[tuple[str, str | None]] | None = None,
+    clock: AnswerClock | None = None,
+) -> gr.Blocks:
     """The page's components and events over one loaded :class:`ChatSession`; title, description
-    and examples come from the folder (``czqa.toml``, see :mod:`czqa.web.folder`)."""
+    and examples come from the folder (``czqa.toml``, see :mod:`czqa.web.folder`). ``clock``, when
+    given, records how long each answer took."""
     info = session.folder
     if examples is None:
         examples = [(e.question, e.label) for e in info.examples]
@@ -57,9 +93,12 @@ def build_app(session: ChatSession, *, examples: Sequence[tuple[str, str | None]
     names = list(available_modes(session.qa.settings))
 
     def respond(message, history, turns, mode):
+        started = time.perf_counter()
         for screen in session.respond(message, history, turns, mode):
             sources = gr.skip() if screen.sources_html is None else screen.sources_html
             yield screen.messages, sources, screen.turns, screen.textbox
+        if clock is not None:
+            clock.record(time.perf_counter() - started)
 
     def clear():
         return [], session.empty_sources(), [], ""
@@ -131,29 +170,136 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None) -> None:
-    """Load the index, then serve the chat page until interrupted."""
-    qa = QA(settings or Settings.from_env())
-    session = ChatSession.start(qa)
-    app = build_app(session)
-    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
-    if not _is_loopback(host):
-        print(f"note: serving on {host}, reachable from other machines", file=sys.stderr)
+class BusyReply:
+    """ASGI middleware: Gradio's "queue full" (HTTP 503 from ``queue/join``) becomes a busy reply.
+
+    Gradio's page answers a 503 with a fixed "currently busy" toast and no hint of when to come
+    back. The reply here is **429** with ``Retry-After`` and a JSON ``detail`` the page shows as
+    is: how many questions are waiting and roughly when to retry, estimated from the queue size,
+    the concurrency and the measured time per answer (:class:`AnswerClock`).
+    """
+
+    def __init__(self, app, *, clock: AnswerClock, queue_size: int, concurrency: int) -> None:
+        self.app, self.clock, self.queue_size, self.concurrency = app, clock, queue_size, concurrency
+
+    def retry_after(self) -> int:
+        return max(1, min(600, math.ceil(self.queue_size * self.clock.seconds / self.concurrency)))
+
+    def message(self) -> str:
+        return (f"The chat is busy: its queue is full ({self.queue_size} waiting). "
+                f"Please retry in about {self.retry_after()} s.")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith("/queue/join"):
+            await self.app(scope, receive, send)
+            return
+        busy = False
+
+        async def send_or_replace(message) -> None:
+            nonlocal busy
+            if message["type"] == "http.response.start" and message["status"] == 503:
+                busy = True
+                body = json.dumps({"detail": self.message(), "busy": True}).encode()
+                await send({
+                    "type": "http.response.start",
+                    "status": 429,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"retry-after", str(self.retry_after()).encode()),
+                    ],
+                })
+                await send({"type": "http.response.body", "body": body})
+            elif not busy:  # the original 503 body is dropped
+                await send(message)
+
+        await self.app(scope, receive, send_or_replace)
+
+
+def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSettings | None = None) -> FastAPI:
+    """The ASGI app :func:`serve` runs: the page mounted on FastAPI, behind the busy reply and the
+    security middleware (outermost, so nothing reaches Gradio unchecked)."""
+    web = web or WebSettings()
+    clock = AnswerClock()
+    blocks = build_app(session, clock=clock)
+    blocks.queue(default_concurrency_limit=web.concurrency, max_size=web.queue_size)
+    server_app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    # With a CORSMiddleware on the parent, Gradio's own CORS layer (which echoes any localhost
+    # origin) stands down; this one answers only the configured origins.
+    server_app.add_middleware(CORSMiddleware, allow_origins=list(web.allowed_origins),
+                              allow_methods=["GET", "POST"], allow_headers=["*"])
+    gr.mount_gradio_app(
+        server_app,
+        blocks,
+        path="/",
+        server_name=host,
+        server_port=port,
+        theme=theme(),
+        css_paths=[STYLE],
+        ssr_mode=False,
+        show_error=False,
+        footer_links=["api", "gradio"],
+        run_history=False,
+        max_file_size=int(web.max_upload_mb * 1024 * 1024),
+    )
+    server_app.add_middleware(BusyReply, clock=clock, queue_size=web.queue_size, concurrency=web.concurrency)
+    server_app.add_middleware(
+        SecurityMiddleware,
+        allowed_hosts=web.allowed_hosts or default_allowed_hosts(bind_host=host),
+        allowed_origins=web.allowed_origins,
+    )
+    return server_app
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (port 0: any free one), or CzqaError saying what to change."""
     try:
-        app.launch(
-            server_name=host,
-            server_port=port,
-            theme=theme(),
-            css_paths=[STYLE],
-            ssr_mode=False,
-            show_error=False,
-            quiet=True,
-            footer_links=["api", "gradio"],
-            run_history=False,
-            prevent_thread_lock=True,
-        )
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
     except OSError as exc:
         raise CzqaError(f"Cannot serve on {host}:{port}: the port is taken or the "
                         "address is not this machine's; choose another with --port or --host.") from exc
+    return sock
+
+
+def uvicorn_server(app, **config) -> uvicorn.Server:
+    """A uvicorn server for ``app``: quiet, not trusting proxy headers, quick to stop."""
+    return uvicorn.Server(uvicorn.Config(
+        app, log_level="warning", proxy_headers=False, server_header=False, timeout_graceful_shutdown=3, **config
+    ))
+
+
+def one_blas_thread_per_answer(*, concurrency: int) -> None:
+    """When several answers run at once, let each use one BLAS thread (unless OPENBLAS_NUM_THREADS says).
+
+    OpenBLAS's helper threads spin while they wait, so parallel answers on few cores mostly spin
+    against each other. Measured with ``bench/load.py`` (50 simultaneous users, 2 busy cores):
+    the server spent 2.2 CPU-seconds per answer with OpenBLAS's default threads, 0.4 with one.
+    """
+    if concurrency < 2 or "OPENBLAS_NUM_THREADS" in os.environ:
+        return
+    try:
+        from threadpoolctl import threadpool_limits  # installed with sentence-transformers (scikit-learn)
+    except ImportError:
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None) -> None:
+    """Load the index, then serve the chat page until interrupted."""
+    settings = settings or Settings.from_env()
+    qa = QA(settings)
+    session = ChatSession.start(qa)
+    app = create_server_app(session, host=host, port=port, web=settings.web)
+    sock = listen(host, port)
+    one_blas_thread_per_answer(concurrency=settings.web.concurrency)
+    if not _is_loopback(host):
+        names = settings.web.allowed_hosts or default_allowed_hosts(bind_host=host)
+        print(f"note: serving on {host}, reachable from other machines; it answers only to the host names "
+              f"{', '.join(names)} (CZQA_WEB__ALLOWED_HOSTS lists others)", file=sys.stderr)
     print(f"czqa chat page: http://{host}:{port} (index loaded in {qa.load_seconds:.1f}s; Ctrl+C stops)", flush=True)
-    app.block_thread()
+    uvicorn_server(app).run(sockets=[sock])
