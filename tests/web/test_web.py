@@ -248,3 +248,11 @@ def test_serve_on_a_taken_port_fails_with_a_message(chat_server):
     assert r.returncode == 1
     assert f"Cannot serve on 127.0.0.1:{port}" in r.stderr and "--port" in r.stderr
     assert "Traceback" not in r.stderr and "czqa chat page" not in r.stdout
+
+
+def test_the_page_shows_which_files_were_indexed_and_which_were_left_out(chat_server):
+    import httpx
+
+    config = httpx.get(chat_server + "config", timeout=30).text
+    assert "Documents: 5 indexed, 1 skipped, 0 refused" in config
+    assert "czqa.toml" in config and "not a document" in config

@@ -37,7 +37,7 @@ from czqa.errors import CzqaError  # noqa: E402
 from czqa.answering.registry import modes  # noqa: E402
 from czqa.qa import QA, available_modes  # noqa: E402
 from czqa.web.folder import FolderInfo  # noqa: E402
-from czqa.web.render import esc  # noqa: E402
+from czqa.web.render import esc, render_documents  # noqa: E402
 from czqa.settings import Settings, WebSettings  # noqa: E402
 from czqa.web.chat import ChatSession  # noqa: E402
 from czqa.web.security import SecurityMiddleware, default_allowed_hosts  # noqa: E402
@@ -151,6 +151,8 @@ def build_app(
             with gr.Column(scale=2, min_width=340, elem_id="czqa-sources-col"):
                 gr.Markdown("### Sources")
                 sources = gr.HTML(session.empty_sources(), elem_id="czqa-sources", js_on_load=None)
+                # Which files the answers can come from, and every file that was left out and why.
+                gr.HTML(render_documents(session.qa.data.ingest_report), elem_id="czqa-documents", js_on_load=None)
 
         io = dict(fn=respond, inputs=[box, chatbot, turns, mode], outputs=[chatbot, sources, turns, box])
         box.submit(**io, api_name="ask")
