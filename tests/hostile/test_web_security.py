@@ -286,7 +286,7 @@ def gated_session(qa):
 
 
 def _join(url: str, fn_index: int, session_hash: str):
-    payload = {"data": ["Who is He Yi?", [], None, "extractive"], "fn_index": fn_index, "trigger_id": None,
+    payload = {"data": ["Who is He Yi?", [], None, "extractive", None], "fn_index": fn_index, "trigger_id": None,
                "event_data": None, "session_hash": session_hash}
     return _request(url, "/gradio_api/queue/join", method="POST", body=json.dumps(payload).encode(),
                     headers={"Content-Type": "application/json"})

@@ -1,76 +1,23 @@
-"""The chat page in a real headless browser: Debian's Chromium driven by Playwright.
-
-No browser is downloaded: Playwright drives the system Chromium at /usr/bin/chromium. On a
-developer machine without it the test skips and says why; CI sets CZQA_REQUIRE_BROWSER=1
-(after installing chromium in .ci/run), and then a missing browser is a failure.
-"""
+"""The chat page's conversation in a real headless browser (helpers: tests/web/chat_browser.py)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from urllib.parse import urlparse
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = ROOT / "test-output" / "chat-page.png"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 90_000
+from chat_browser import WAIT_MS, ask, screenshot
 
 CEO_Q = "Who replaced Changpeng Zhao as Binance's CEO?"
 FOLLOW_UP = "What did he say about his first 100 days?"
 RESOLVED = "What did Richard Teng say about his first 100 days?"
 
 
-def _require_browser():
-    required = os.environ.get("CZQA_REQUIRE_BROWSER") == "1"
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} not found (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (pip install -e '.[test]')"
-    if problem:
-        if required:
-            pytest.fail(f"CZQA_REQUIRE_BROWSER=1 but {problem}")
-        pytest.skip(f"browser test skipped: {problem}")
-
-
 @pytest.fixture(scope="module")
-def page(chat_server):
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        pg = context.new_page()
-        pg.requested_hosts = set()
-        pg.on("request", lambda r: pg.requested_hosts.add(urlparse(r.url).hostname))
-        pg.goto(chat_server)
-        pg.wait_for_selector("#czqa-question textarea", timeout=WAIT_MS)
-        yield pg
-        context.close()
-        browser.close()
+def page(open_page):
+    return open_page("desktop")
 
 
 def _ask(page, question: str) -> None:
-    box = page.locator("#czqa-question textarea")
-    box.fill(question)
-    box.press("Enter")
+    ask(page, question)
 
 
 def test_chat_page_answers_follows_up_and_quotes_sources(page):
@@ -107,22 +54,28 @@ def test_chat_page_answers_follows_up_and_quotes_sources(page):
     # A follow-up with a pronoun: resolved with the previous turn, and shown as such.
     _ask(page, FOLLOW_UP)
     expect(chat.locator(".czqa-understood").last).to_contain_text(RESOLVED, timeout=WAIT_MS)
-    expect(sources.locator(".czqa-searched")).to_contain_text(RESOLVED, timeout=WAIT_MS)
-    expect(sources.locator(".czqa-asked")).to_contain_text(FOLLOW_UP)
+    # The current answer's sources come first; the earlier answer's stay below, folded.
+    expect(sources.locator(".czqa-searched").first).to_contain_text(RESOLVED, timeout=WAIT_MS)
+    expect(sources.locator(".czqa-asked").first).to_contain_text(FOLLOW_UP)
+    expect(sources.locator("details.czqa-earlier .czqa-searched")).to_contain_text(CEO_Q)
     expect(chat.locator(".czqa-reply")).to_have_count(2)
     expect(sources.locator(".czqa-passage").first).to_be_visible()
     page.wait_for_timeout(500)  # let the last repaint settle before the picture
-
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
-    assert SCREENSHOT.stat().st_size > 10_000
+    screenshot(page, "desktop-follow-up", full_page=True)
 
     # The page fetched nothing from outside this machine (fonts and scripts are local).
     assert page.requested_hosts <= {"127.0.0.1", "localhost"}, page.requested_hosts
 
 
-def test_empty_question_gets_a_polite_message_in_the_page(page):
+def test_empty_question_gets_a_polite_message_of_its_own(page):
+    """The notice is its own message (bubble), not text added to the reply before it."""
     from playwright.sync_api import expect
 
+    replies_before = page.locator("#czqa-chat .message-row").count()
     _ask(page, "   ")
-    expect(page.locator("#czqa-chat .czqa-notice").last).to_contain_text("The question is empty", timeout=WAIT_MS)
+    notice = page.locator("#czqa-chat .czqa-notice").last
+    expect(notice).to_contain_text("The question is empty", timeout=WAIT_MS)
+    rows = page.locator("#czqa-chat .message-row")
+    expect(rows).to_have_count(replies_before + 1)
+    expect(rows.last.locator(".czqa-notice")).to_have_count(1)
+    expect(rows.nth(replies_before - 1)).not_to_contain_text("The question is empty")

@@ -18,10 +18,15 @@ from czqa.web.render import (
     render_streaming,
     render_user,
 )
-from czqa.web.sources import SourceInfo, describe_sources, document_title
+from czqa.web.copytext import reply_markdown
+from czqa.web.document import render_document, render_missing
+from czqa.web.panel import context, stack_panels
+from czqa.web.sources import SourceInfo, describe_sources, document_title, source_info
 
-ALLOWED_TAGS = {"div", "p", "span", "blockquote", "footer", "mark", "ol", "ul", "li", "small"}
-ALLOWED_ATTRS = {"class", "title"}
+ALLOWED_TAGS = {"div", "p", "span", "blockquote", "footer", "mark", "ol", "ul", "li", "small", "a", "details", "summary"}
+ALLOWED_ATTRS = {"class", "title", "href", "id", "tabindex", "hidden", "target", "rel", "role", "aria-label"}
+# The only links the renderer makes: a citation marker to a Sources entry, and "open the document".
+OWN_LINK = re.compile(r"#czqa-src-[0-9a-f]+-\d+|czqa/document\?source=[^&]*&start=\d+&end=\d+#czqa-here")
 PLANTED = "<script>alert('x')</script> <img src=x onerror=alert(1)> <a href=javascript:alert(2)>click</a>"
 
 
@@ -50,8 +55,10 @@ def assert_safe(fragment: str) -> None:
     assert "\n" not in fragment, "fragments must be one line (a single Markdown HTML block)"
     for tag, attrs in parse(fragment).tags:
         assert tag in ALLOWED_TAGS, f"unexpected <{tag}> in {fragment[:200]}"
-        for name, _ in attrs:
+        for name, value in attrs:
             assert name in ALLOWED_ATTRS, f"unexpected attribute {name} on <{tag}>"
+            if name == "href":
+                assert tag == "a" and OWN_LINK.fullmatch(value or ""), f"unexpected link {value!r}"
 
 
 @pytest.fixture(scope="module")
@@ -132,12 +139,14 @@ def test_highlight_marks_exactly_the_cited_characters():
 
 
 def test_planted_markup_is_escaped_everywhere():
-    info = {"evil.txt": SourceInfo(source="evil.txt", title=f"Title {PLANTED}")}
     quote = f"The bridge reopened {PLANTED} on Monday."
     text = f"Intro. {quote} Outro."
-    start = 10 + text.index(quote)
+    document = f"Before {PLANTED}. A first sentence here. {text} After {PLANTED}, the next sentence."
+    offset = document.index(text)
+    info = {"evil.txt": source_info("evil.txt", document).model_copy(update={"title": f"Title {PLANTED}"})}
+    start = offset + text.index(quote)
     c = Citation(source="evil.txt", start=start, end=start + len(quote), quote=quote)
-    p = Passage(id="p", source="evil.txt", start=10, end=10 + len(text), text=text, score=0.5)
+    p = Passage(id="p", source="evil.txt", start=offset, end=offset + len(text), text=text, score=0.5)
     answered = Answer(question=PLANTED, text=PLANTED, abstained=False, short_answer=PLANTED, citations=[c], passages=[p])
     declined = Answer(question=PLANTED, text=PLANTED, abstained=True, passages=[p])
     llm = Answer(question=PLANTED, text=f"Generated {PLANTED}", abstained=False, citations=[c], passages=[p], mode="llm")
@@ -150,19 +159,31 @@ def test_planted_markup_is_escaped_everywhere():
         render_streaming(PLANTED, resolution=res),
         render_notice(PLANTED),
         render_user(PLANTED),
+        stack_panels(render_sources(answered, sources=info), [render_sources(declined, sources=info, resolution=res)]),
     ]
     for fragment in fragments:
         assert_safe(fragment)
-        assert "<script" not in fragment and "<img" not in fragment and "<a " not in fragment
+        assert "<script" not in fragment and "<img" not in fragment and "javascript:" not in fragment.replace("&lt;a href=javascript:", "")
         # The planted text is still there for the reader, as text.
         assert "alert(1)" in "".join(parse(fragment).text)
+    # The neighbouring sentences, the copied Markdown and the document page escape it too.
+    panel = render_sources(answered, sources=info)
+    assert "After &lt;script&gt;" in panel and "A first sentence here." in panel
+    assert "alert(2)" in reply_markdown(answered, sources=info) and "<script>" not in render_answer(answered, sources=info)
+    page = render_document(info["evil.txt"], p.start, p.end)
+    assert "<script" not in page and "<img" not in page and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "<script" not in render_missing(PLANTED)
 
 
 def test_llm_answer_prose_leads_when_there_is_no_short_answer():
     c = Citation(source="f.txt", start=0, end=5, quote="Quote")
-    a = Answer(question="q", abstained=False, claims=[Claim(text="First paragraph.", citations=[c])], mode="llm")
+    p = Passage(id="p", source="f.txt", start=0, end=40, text="Quote and more of the passage around it.", score=0.03)
+    a = Answer(question="q", abstained=False, claims=[Claim(text="First paragraph.", citations=[c])], passages=[p], mode="llm")
     out = render_answer(a, sources={})
-    assert out.index('<p class="czqa-prose">First paragraph. <span class="czqa-refs">[1]</span></p>') < out.index("<blockquote")
+    assert_safe(out)
+    prose = re.search(r'<p class="czqa-prose">First paragraph\. <span class="czqa-refs">(.*?)</span></p>', out)
+    assert prose and re.fullmatch(r'<a class="czqa-cite" href="#czqa-src-[0-9a-f]+-1" title="Source 1: f.txt, line 1">\[1\]</a>', prose.group(1))
+    assert out.index(prose.group(0)) < out.index("<blockquote")
     assert "llm answer" in out
 
 
@@ -181,10 +202,12 @@ def test_a_generated_reply_shows_its_sentences_once_and_its_note():
     )
     fragment = render_answer(answer, sources={})
     assert_safe(fragment)
-    assert 'Richard Teng replaced him. <span class="czqa-refs">[1]</span>' in fragment
+    assert 'Richard Teng replaced him. <span class="czqa-refs"></span>' in fragment  # no passages: nothing to link to
     assert answer.text.startswith("Richard Teng replaced him [1].")
-    assert fragment.count("forced to step down") == 1  # the block quote, not the text's copy too
-    assert fragment.count("Removed from the LLM reply") == 1 and 'class="czqa-note"' in fragment
+    shown, copy = fragment.split('<div class="czqa-copy" hidden>')
+    assert shown.count("forced to step down") == 1  # the block quote, not the text's copy too
+    assert shown.count("Removed from the LLM reply") == 1 and 'class="czqa-note"' in shown
+    assert copy.count("forced to step down") == 1 and copy.count("Removed from the LLM reply") == 1
 
 
 def test_relevance_is_a_plain_label_not_a_raw_fusion_score():
@@ -229,3 +252,103 @@ def test_the_documents_report_lists_every_file_not_indexed():
     assert "<b>x</b>" not in out and "&lt;b&gt;x&lt;/b&gt;.txt" in out
     clean = render_documents(IngestReport(indexed=["a.txt"]))
     assert "1 indexed, 0 skipped, 0 refused" in clean and "<details" not in clean
+
+
+# --- citations that lead somewhere, neighbouring text, the document page, copied Markdown ------
+
+
+def _entries(panel: str) -> dict[str, str]:
+    """Sources entry id -> the entry's HTML."""
+    return dict(re.findall(r'<li class="czqa-passage[^"]*" id="([^"]+)" tabindex="-1">(.*?)</li>', panel))
+
+
+def test_citation_markers_link_to_the_entry_that_holds_the_quote(qa, sources):
+    a = qa.answer("How much did Binance agree to pay?")
+    reply, panel = render_answer(a, sources=sources), render_sources(a, sources=sources)
+    entries = _entries(panel)
+    markers = re.findall(r'<a class="czqa-cite" href="#([^"]+)" title="Source (\d+): [^"]+">\[(\d+)\]</a>', reply)
+    assert len(markers) == len(a.citations) == 2
+    for (anchor, n, shown), c in zip(markers, [side.citation for side in a.conflicts]):
+        assert n == shown and anchor.endswith(f"-{n}") and anchor in entries
+        entry = entries[anchor]
+        assert f'<span class="czqa-rank">[{n}]</span>' in entry
+        assert html.escape(" ".join(c.quote.split()), quote=True) in "".join(re.findall(r"<mark>(.*?)</mark>", entry))
+    # The same answer gives the same anchors (the reply and the panel are rendered apart);
+    # another answer gives others, so an earlier reply's markers keep their own targets.
+    assert render_answer(a, sources=sources) == reply
+    other = render_sources(qa.answer("Who replaced Changpeng Zhao as Binance's CEO?"), sources=sources)
+    assert not set(_entries(other)) & set(entries)
+
+
+def test_closest_matches_of_a_declined_question_link_to_their_entries(qa, sources):
+    a = qa.answer("What is the boiling point of mercury?")
+    reply, panel = render_answer(a, sources=sources), render_sources(a, sources=sources)
+    anchors = re.findall(r'<li><span class="czqa-snippet">.*?<a class="czqa-cite" href="#([^"]+)"', reply)
+    assert len(anchors) == min(3, len(a.passages)) and set(anchors) <= set(_entries(panel))
+
+
+def test_an_entry_shows_its_neighbouring_sentences_and_opens_the_document(qa, sources):
+    a = qa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
+    entry = next(iter(_entries(render_sources(a, sources=sources)).values()))
+    p = a.passages[0]
+    text = qa.texts[p.source]
+    before, after = re.findall(r'<span class="czqa-context">(.*?)</span>', entry)
+    assert " ".join(text[: p.start].split()).endswith(html.unescape(before).removeprefix("… "))
+    assert " ".join(text[p.end :].split()).startswith(html.unescape(after).removesuffix(" …"))
+    assert 0 < len(html.unescape(before)) <= 330 and 0 < len(html.unescape(after)) <= 330
+    assert entry.index(before) < entry.index("<mark>") < entry.index(after)
+    href = html.unescape(re.search(r'<a class="czqa-open" href="([^"]+)" target="_blank" rel="noopener">', entry).group(1))
+    assert href == f"czqa/document?source={p.source}&start={p.start}&end={p.end}#czqa-here"
+    assert f"Open the document at line {sources[p.source].line(p.start)}<" in entry
+
+
+def test_context_is_about_a_sentence_either_side():
+    doc = ("Far away text that is not shown at all because it is long enough to be cut off here. " * 4
+           + "The sentence before the passage is long enough. Passage starts here and ends. "
+           + "The sentence after the passage is also long enough. And then more text follows on and on." * 4)
+    info = source_info("d.txt", doc)
+    start = doc.index("Passage starts")
+    end = start + len("Passage starts here and ends.")
+    assert context(info, start, end) == (
+        "The sentence before the passage is long enough.", "The sentence after the passage is also long enough."
+    )
+    assert context(SourceInfo(source="x.txt"), 0, 5) == ("", "")  # no text known: no context
+
+
+def test_the_document_page_marks_the_passage_in_the_whole_text(qa, sources):
+    p = qa.answer("Who replaced Changpeng Zhao as Binance's CEO?").passages[0]
+    page = render_document(sources[p.source], p.start, p.end)
+    text = qa.texts[p.source]
+    assert page.startswith("<!doctype html>") and f'<mark id="czqa-here">{html.escape(text[p.start:p.end])}</mark>' in page
+    assert html.escape(text[:200]) in page and html.escape(text[-200:]) in page
+    line = sources[p.source].line(p.start)
+    assert f"(lines {line}–" in page or f"(line {line})" in page
+    clamped = render_document(sources[p.source], -5, 10**9)
+    assert f'<mark id="czqa-here">{html.escape(text)}</mark>' in clamped
+    assert "No such document" in render_missing("nope.txt")
+
+
+def test_the_copy_button_gets_markdown_with_the_citations(qa, sources):
+    a = qa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
+    c = a.citations[0]
+    n = re.search(r'class="czqa-cite" href="#[^"]+" title="[^"]+">\[(\d+)\]', render_answer(a, sources=sources)).group(1)
+    md = reply_markdown(a, sources=sources)
+    assert md == (
+        f"**Richard Teng**\n\n> “{' '.join(c.quote.split())}” [{n}]\n\n"
+        f"Sources:\n\n- [{n}] {c.source}, line {sources[c.source].line(c.start)}"
+    )
+    # In the reply it is hidden, entity-encoded on the fragment's one line.
+    hidden = re.search(r'<div class="czqa-copy" hidden>(.*?)</div>', render_answer(a, sources=sources)).group(1)
+    assert html.unescape(hidden) == md and "\n" not in hidden
+    res = Resolution(asked="Who replaced him?", resolved="Who replaced *CZ*?")
+    assert reply_markdown(a, sources=sources, resolution=res).startswith("Understood as: *Who replaced \\*CZ\\*?*\n\n")
+
+
+def test_earlier_panels_are_kept_folded_once_each():
+    current, old1, old2 = (f'<div class="czqa-sources">{i}</div>' for i in ("now", "one", "two"))
+    stacked = stack_panels(current, [current, old1, old2])
+    assert stacked.startswith('<div class="czqa-panels" role="region" aria-label="Sources" tabindex="0">' + current)
+    assert "<summary>Sources of 2 earlier answers</summary>" in stacked and stacked.count(current) == 1
+    assert "<details" not in stack_panels(current, [])
+    many = stack_panels(current, [f"<div>{i}</div>" for i in range(20)])
+    assert "Sources of 8 earlier answers" in many and "<div>8</div>" not in many

@@ -2,8 +2,12 @@
 
 Gradio is imported here and only here, so ``import czqa`` and the other CLI commands never pay
 for it. The page is a chat column (conversation, question box, answer mode, examples, clear)
-beside a Sources panel; the index is loaded once before the server starts, and the queue lets
-several visitors ask at once without one request crashing another.
+beside a Sources panel; on a narrow screen the panel moves up to just under the question box
+(``style.css``). The index is loaded once before the server starts, and the queue lets several
+visitors ask at once without one request crashing another. The page's script
+(:mod:`czqa.web.script`) makes citation markers jump to their sources, keeps the newest reply's
+start in view, and gives the copy button and screen readers text instead of HTML. Each message
+is its own bubble, so a notice never reads as part of the reply before it.
 
 :func:`serve` does not use ``Blocks.launch``: it mounts the page on a FastAPI app of its own so
 that :class:`czqa.web.security.SecurityMiddleware` wraps every route (Host and Origin checks,
@@ -31,13 +35,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import gradio as gr  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
+from fastapi.responses import HTMLResponse  # noqa: E402
 from starlette.middleware.cors import CORSMiddleware  # noqa: E402
 
 from czqa.errors import CzqaError  # noqa: E402
 from czqa.answering.registry import modes  # noqa: E402
 from czqa.qa import QA, available_modes  # noqa: E402
 from czqa.web.folder import FolderInfo  # noqa: E402
+from czqa.web.document import render_document, render_missing  # noqa: E402
+from czqa.web.panel import DOCUMENT_PATH, stack_panels  # noqa: E402
+from czqa.web.payloads import EventPayloadCheck  # noqa: E402
 from czqa.web.render import esc, render_documents  # noqa: E402
+from czqa.web.script import head  # noqa: E402
 from czqa.settings import Settings, WebSettings  # noqa: E402
 from czqa.web.chat import ChatSession  # noqa: E402
 from czqa.web.security import SecurityMiddleware, default_allowed_hosts  # noqa: E402
@@ -46,7 +55,12 @@ STYLE = Path(__file__).with_name("style.css")
 
 
 def theme() -> gr.themes.Base:
-    """A calm theme with fonts that ship inside Gradio (nothing is fetched from the web)."""
+    """A calm theme with fonts that ship inside Gradio (nothing is fetched from the web).
+
+    Soft's amber text and white-on-amber fills measure 1.9 to 2.6:1 against their backgrounds
+    (axe-core, tests/web/test_page_browser.py); WCAG AA asks 4.5:1, so those colours are one or
+    two steps darker here, and subdued text is slate 600 (400 in dark mode), not slate 400.
+    """
     # IBM Plex Sans ships with Gradio in regular and bold; its semibold file renders some glyphs
     # in a fallback font in Chromium, so only 400 and 700 are declared (600 falls to 700).
     return gr.themes.Soft(
@@ -54,6 +68,18 @@ def theme() -> gr.themes.Base:
         secondary_hue="slate",
         neutral_hue="slate",
         font=[gr.themes.LocalFont("IBM Plex Sans", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"],
+    ).set(
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_400",
+        block_label_text_color="*primary_800",
+        block_title_text_color="*primary_800",
+        block_label_background_fill_dark="*primary_800",
+        checkbox_label_background_fill_selected="*primary_700",
+        checkbox_label_background_fill_selected_dark="*primary_800",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_800",
+        button_primary_background_fill_hover_dark="*primary_700",
     )
 
 
@@ -92,22 +118,28 @@ def build_app(
     specs = modes()
     names = list(available_modes(session.qa.settings))
 
-    def respond(message, history, turns, mode):
+    def respond(message, history, turns, mode, panels):
+        # ``panels``: the Sources panels of this visitor's earlier answers, newest first. They stay
+        # on the page, folded, so an earlier reply's citation markers still lead to its sources.
         started = time.perf_counter()
+        earlier = list(panels or [])
         for screen in session.respond(message, history, turns, mode):
-            sources = gr.skip() if screen.sources_html is None else screen.sources_html
-            yield screen.messages, sources, screen.turns, screen.textbox
+            sources = gr.skip() if screen.sources_html is None else stack_panels(screen.sources_html, earlier)
+            if screen.answer is not None:
+                panels = [screen.sources_html, *earlier]
+            yield screen.messages, sources, screen.turns, screen.textbox, panels
         if clock is not None:
             clock.record(time.perf_counter() - started)
 
     def clear():
-        return [], session.empty_sources(), [], ""
+        return [], stack_panels(session.empty_sources(), []), [], "", []
 
     with gr.Blocks(title="czqa · ask the documents", analytics_enabled=False) as app:
         gr.HTML(header(info), js_on_load=None)
         turns = gr.State([])
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
+        panels = gr.State([])
+        with gr.Row(equal_height=False, elem_id="czqa-main"):
+            with gr.Column(scale=3, min_width=420, elem_id="czqa-chat-col"):
                 chatbot = gr.Chatbot(
                     label="Conversation",
                     show_label=False,
@@ -117,6 +149,8 @@ def build_app(
                     feedback_options=None,
                     line_breaks=False,
                     buttons=["copy"],
+                    autoscroll=False,  # the page script shows the newest reply's start instead
+                    group_consecutive_messages=False,
                     placeholder="Ask a question below, or pick an example.",
                 )
                 box = gr.Textbox(
@@ -149,17 +183,20 @@ def build_app(
                     examples_per_page=10,
                 )
             with gr.Column(scale=2, min_width=340, elem_id="czqa-sources-col"):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(session.empty_sources(), elem_id="czqa-sources", js_on_load=None)
+                gr.Markdown("## Sources", elem_id="czqa-sources-head")
+                sources = gr.HTML(stack_panels(session.empty_sources(), []), elem_id="czqa-sources", js_on_load=None)
                 # Which files the answers can come from, and every file that was left out and why.
                 gr.HTML(render_documents(session.qa.data.ingest_report), elem_id="czqa-documents", js_on_load=None)
 
-        io = dict(fn=respond, inputs=[box, chatbot, turns, mode], outputs=[chatbot, sources, turns, box])
+        # No progress overlays: the reply itself says "Searching the documents…", and a failed
+        # request (the busy reply) is a toast, not "Error" drawn over the conversation.
+        io = dict(fn=respond, inputs=[box, chatbot, turns, mode, panels], outputs=[chatbot, sources, turns, box, panels],
+                  show_progress="hidden")
         box.submit(**io, api_name="ask")
         if examples_block is not None:
             examples_block.load_input_event.then(**io, api_name=False)
-        clear_btn.click(clear, outputs=[chatbot, sources, turns, box], api_name="clear")
-        chatbot.clear(clear, outputs=[chatbot, sources, turns, box], api_name=False)
+        clear_btn.click(clear, outputs=[chatbot, sources, turns, box, panels], api_name="clear")
+        chatbot.clear(clear, outputs=[chatbot, sources, turns, box, panels], api_name=False)
     return app
 
 
@@ -230,6 +267,15 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
     # origin) stands down; this one answers only the configured origins.
     server_app.add_middleware(CORSMiddleware, allow_origins=list(web.allowed_origins),
                               allow_methods=["GET", "POST"], allow_headers=["*"])
+
+    # Registered before the page is mounted at "/", which would otherwise answer this path too.
+    @server_app.get(f"/{DOCUMENT_PATH}", response_class=HTMLResponse, include_in_schema=False)
+    def document(source: str = "", start: int = 0, end: int = 0) -> HTMLResponse:
+        info = session.sources.get(source)
+        if info is None or not info.text:
+            return HTMLResponse(render_missing(source), status_code=404)
+        return HTMLResponse(render_document(info, start, end))
+
     gr.mount_gradio_app(
         server_app,
         blocks,
@@ -238,12 +284,14 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
         server_port=port,
         theme=theme(),
         css_paths=[STYLE],
+        head=head(),
         ssr_mode=False,
         show_error=False,
         footer_links=["api", "gradio"],
         run_history=False,
         max_file_size=int(web.max_upload_mb * 1024 * 1024),
     )
+    server_app.add_middleware(EventPayloadCheck, inputs_of=lambda i: _inputs_of(blocks, i))
     server_app.add_middleware(BusyReply, clock=clock, queue_size=web.queue_size, concurrency=web.concurrency)
     server_app.add_middleware(
         SecurityMiddleware,
@@ -251,6 +299,11 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
         allowed_origins=web.allowed_origins,
     )
     return server_app
+
+
+def _inputs_of(blocks: gr.Blocks, fn_index: int) -> int | None:
+    fn = blocks.fns.get(fn_index)
+    return None if fn is None else len(fn.inputs)
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -28,6 +28,9 @@ class SourceInfo(BaseModel):
     source: str = Field(description="The seed file name (a citation's ``source``).")
     title: str | None = Field(None, description="The document's own headline, when it has one.")
     line_starts: tuple[int, ...] = Field((0,), description="Offset at which each line begins.")
+    # The page shows a quote inside its neighbouring sentences and opens the document at the
+    # quote, both from this text (the index's own copy, not re-read from disk, so offsets match).
+    text: str = Field("", repr=False, description="The file's text, as indexed (offsets point into it).")
 
     @property
     def label(self) -> str:
@@ -37,6 +40,10 @@ class SourceInfo(BaseModel):
     def line(self, offset: int) -> int:
         """The 1-based line holding character ``offset``."""
         return bisect.bisect_right(self.line_starts, offset)
+
+    @property
+    def is_html(self) -> bool:
+        return self.source.lower().endswith((".html", ".htm"))
 
 
 def document_title(text: str, *, is_html: bool = False) -> str | None:
@@ -65,7 +72,7 @@ def source_info(source: str, text: str) -> SourceInfo:
     """Title and line index of one seed file."""
     is_html = source.lower().endswith((".html", ".htm"))
     starts = (0, *(m.end() for m in re.finditer(r"\r\n|\n|\r", text)))
-    return SourceInfo(source=source, title=document_title(text, is_html=is_html), line_starts=starts)
+    return SourceInfo(source=source, title=document_title(text, is_html=is_html), line_starts=starts, text=text)
 
 
 def describe_sources(texts: Mapping[str, str]) -> dict[str, SourceInfo]:

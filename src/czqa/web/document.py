@@ -1,0 +1,58 @@
+"""A whole document, opened at a passage: where "Open the document at line N" leads.
+
+The Sources panel shows a passage with a sentence either side; a reader who doubts it needs the
+rest of the document too, the way the file reads. This page is the file's indexed text, escaped,
+with its lines kept and the passage marked; the link's ``#czqa-here`` fragment makes the browser
+scroll to the mark, so the page needs no script. It opens in a tab of its own, so the
+conversation stays as it was. Only documents in the index can be shown, by name: the name is a
+key into the loaded texts, never a path, so nothing else on the disk can be reached through it.
+"""
+
+from __future__ import annotations
+
+from czqa.web.markup import esc
+from czqa.web.sources import SourceInfo
+
+_STYLE = (
+    "body{margin:0;font:16px/1.6 'IBM Plex Sans',system-ui,sans-serif;color:#1e293b;background:#f8fafc}"
+    "header{padding:16px 20px;background:#fff;border-bottom:1px solid #cbd5e1}"
+    "h1{font-size:1.3rem;margin:0 0 4px 0}header p{margin:0;color:#475569;font-size:.9rem}"
+    "main{max-width:56rem;margin:0 auto;padding:16px 20px 60vh 20px}"
+    "pre{white-space:pre-wrap;overflow-wrap:anywhere;font:inherit;margin:0}"
+    "mark{background:#fde68a;color:inherit;border-radius:2px;scroll-margin-top:30vh;"
+    "box-shadow:0 0 0 2px #fde68a}"
+    "code{font-family:ui-monospace,monospace;font-size:.9em}"
+)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
+def render_document(info: SourceInfo, start: int, end: int) -> str:
+    """The page for ``info``'s document with ``start:end`` marked (clamped to the text)."""
+    text = info.text
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    first, last = info.line(start), info.line(max(start, end - 1))
+    where = f"line {first}" if first == last else f"lines {first}–{last}"
+    heading = info.title or info.source
+    body = (
+        f"<header><h1>{esc(heading)}</h1><p><code>{esc(info.source)}</code> · the passage from the "
+        f"chat's Sources panel is highlighted ({where})</p></header>"
+        f'<main><pre>{esc(text[:start])}<mark id="czqa-here">{esc(text[start:end])}</mark>{esc(text[end:])}</pre></main>'
+    )
+    return _page(f"{heading} · czqa", body)
+
+
+def render_missing(source: str) -> str:
+    """The page for a name that is not a document of the index."""
+    body = (
+        f"<header><h1>No such document</h1><p><code>{esc(source)}</code> is not one of the indexed "
+        "documents.</p></header>"
+    )
+    return _page("No such document · czqa", body)

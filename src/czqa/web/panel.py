@@ -1,0 +1,200 @@
+"""The Sources panel: every retrieved passage, where it sits in its document, and how to open it.
+
+A reader checks a quote by seeing it in place. Each entry therefore shows the passage with the
+quoted words in ``<mark>``, a sentence or so of the document before and after it (dimmed, so the
+passage itself stands out), a plain relevance label, and a link that opens the whole document at
+that place (:mod:`czqa.web.document`). Entries carry the anchors the reply's citation markers link
+to (:mod:`czqa.web.markup`); the panels of earlier answers are kept, folded, under the current one
+so that an earlier reply's markers still lead somewhere true.
+
+As everywhere on the page, every piece of document text is HTML-escaped before it is placed in
+markup, and every fragment is a single line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlencode
+
+from czqa.answering.followup import Resolution
+from czqa.ingest.clean import visible_text
+from czqa.types import Answer, Citation, Passage
+from czqa.web.markup import esc, fold, info_for, numbering, overlaps, source_label
+from czqa.web.sources import SourceInfo
+
+# How far to look around a passage for its neighbouring sentences, and the least a neighbour
+# should hold: a two-word fragment ("Mr. Teng") is not context.
+CONTEXT_CHARS = 320
+CONTEXT_MIN_CHARS = 40
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+|\n\s*\n")
+
+# A passage ranked near the top by both the meaning (dense) and the keyword (BM25) search scores
+# close to the best one; a passage only one of them ranks high scores about half of it (the
+# fused score sums 1/(60 + rank) over the two rankings, so its absolute value means nothing).
+STRONG_MATCH = 0.75
+
+# Earlier answers whose panels stay on the page (folded), so old citation markers still work.
+EARLIER_PANELS = 8
+
+DOCUMENT_PATH = "czqa/document"
+"""Relative URL of the document page (:mod:`czqa.web.document`), served beside the chat page."""
+
+
+def document_href(source: str, start: int, end: int) -> str:
+    """Link to ``source`` opened at ``start:end`` (relative, so it works under any mount path)."""
+    return f"{DOCUMENT_PATH}?{urlencode({'source': source, 'start': start, 'end': end})}#czqa-here"
+
+
+def context(info: SourceInfo, start: int, end: int) -> tuple[str, str]:
+    """About one sentence of the document before ``start`` and after ``end`` (plain text).
+
+    The text before opens at a sentence start (a partial sentence just before the passage is
+    completed with the whole sentence before it); the text after runs to the end of the sentence
+    the passage leaves off in, or the next one. An ellipsis marks a cut inside a sentence.
+    """
+    text = info.text
+    if not text or end > len(text):
+        return "", ""
+    lo = max(0, start - CONTEXT_CHARS)
+    before = text[lo:start]
+    cuts = [m.end() for m in _SENTENCE_END.finditer(before) if len(before) - m.end() >= CONTEXT_MIN_CHARS]
+    if cuts:
+        before = before[cuts[-1] :]
+    elif lo > 0:
+        before = "… " + before.split(" ", 1)[-1]
+    after = text[end : end + CONTEXT_CHARS]
+    stops = [m.start() + 1 for m in _SENTENCE_END.finditer(after) if m.start() + 1 >= CONTEXT_MIN_CHARS]
+    if stops:
+        after = after[: stops[0]]
+    elif end + CONTEXT_CHARS < len(text):
+        after = after.rsplit(" ", 1)[0] + " …"
+    if info.is_html:
+        return visible_text(before, is_html=True), visible_text(after, is_html=True)
+    return fold(before).strip(), fold(after).strip()
+
+
+def highlight(passage: Passage, citations: Sequence[Citation]) -> str:
+    """The passage's text as HTML, with the words it shares with a citation in ``<mark>``.
+
+    Offsets are file offsets, so a citation marks exactly its own characters even when the same
+    words occur elsewhere in the passage.
+    """
+    ranges = sorted(
+        (max(c.start, passage.start) - passage.start, min(c.end, passage.end) - passage.start)
+        for c in citations
+        if overlaps(c, passage)
+    )
+    merged: list[list[int]] = []
+    for a, b in ranges:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out, pos = [], 0
+    for a, b in merged:
+        out.append(esc(fold(passage.text[pos:a])))
+        out.append(f"<mark>{esc(fold(passage.text[a:b]))}</mark>")
+        pos = b
+    out.append(esc(fold(passage.text[pos:])))
+    return "".join(out).strip()
+
+
+def relevance(score: float, top: float) -> tuple[str, str]:
+    """A plain label for a retrieved passage's score, and what it means (for the tooltip)."""
+    if top > 0 and score >= STRONG_MATCH * top:
+        return "strong match", "ranked high by both the meaning and the keyword search"
+    return "partial match", "ranked high by only one of the meaning and keyword searches"
+
+
+def render_documents(report) -> str:
+    """The folder's ingestion report (:class:`czqa.ingest.documents.IngestReport`): how many
+    files were indexed, and every file that was not, with why, refused ones first."""
+    if report is None:
+        return ""
+    issues = list(report.refused) + list(report.skipped)
+    items = "".join(
+        f'<li class="czqa-doc-{i.kind}"><span class="czqa-doc-path">{esc(i.path)}</span>: {esc(i.kind)}, {esc(i.reason)}</li>'
+        for i in issues
+    )
+    summary = esc(report.summary())
+    if not issues:
+        return f'<div class="czqa-documents"><p class="czqa-meta">Documents: {summary}.</p></div>'
+    return (
+        f'<details class="czqa-documents"><summary>Documents: {summary}</summary>'
+        f'<ul class="czqa-doc-issues">{items}</ul></details>'
+    )
+
+
+def _entry(n: int, anchor: str, p: Passage, cited: Sequence[Citation], top: float, sources) -> str:
+    info = info_for(p.source, sources)
+    is_cited = any(overlaps(c, p) for c in cited)
+    cls = "czqa-passage czqa-cited" if is_cited else "czqa-passage"
+    badge = '<span class="czqa-badge">quoted</span>' if is_cited else ""
+    label, why = relevance(p.score, top)
+    before, after = context(info, p.start, p.end)
+    text = highlight(p, cited)
+    if before:
+        text = f'<span class="czqa-context">{esc(before)}</span> {text}'
+    if after:
+        text = f'{text} <span class="czqa-context">{esc(after)}</span>'
+    opener = ""
+    if info.text:
+        opener = (
+            f'<a class="czqa-open" href="{esc(document_href(p.source, p.start, p.end))}" target="_blank" '
+            f'rel="noopener">Open the document at line {info.line(p.start)}</a>'
+        )
+    return (
+        f'<li class="{cls}" id="{anchor}" tabindex="-1"><div class="czqa-passage-head">'
+        f'<span class="czqa-rank">[{n}]</span>{badge}<span class="czqa-score" title="{why}">{label}</span></div>'
+        f'<div class="czqa-passage-source">{source_label(p.source, p.start, p.end, sources)}</div>'
+        f'<p class="czqa-passage-text">{text}</p>{opener}</li>'
+    )
+
+
+def render_sources(
+    answer: Answer | None, *, sources: Mapping[str, SourceInfo], resolution: Resolution | None = None
+) -> str:
+    """The Sources panel: what was searched, and every retrieved passage with cited words marked."""
+    if answer is None and resolution is None:
+        return (
+            '<div class="czqa-sources czqa-empty"><p>Ask a question: the passages the answer '
+            "comes from will appear here, with the quoted words highlighted.</p></div>"
+        )
+    parts = ['<div class="czqa-sources">']
+    if resolution is not None:
+        parts.append(
+            '<div class="czqa-searched"><span class="czqa-k">Searched for</span> '
+            f'<span class="czqa-resolved">{esc(resolution.resolved)}</span>'
+        )
+        if resolution.rewritten:
+            parts.append(f'<div class="czqa-asked">You asked: {esc(resolution.asked)}</div>')
+        parts.append("</div>")
+    if answer is None:
+        parts.append('<p class="czqa-meta">Searching…</p></div>')
+        return "".join(parts)
+    if not answer.passages:
+        parts.append('<p class="czqa-meta">No passages were retrieved.</p>')
+    numbers = numbering(answer)
+    top = max((p.score for p in numbers.entries), default=0.0)
+    parts.append('<ol class="czqa-passages">')
+    for n, p in enumerate(numbers.entries, start=1):
+        parts.append(_entry(n, numbers.anchor(n), p, answer.citations, top, sources))
+    parts.append("</ol></div>")
+    return "".join(parts)
+
+
+def stack_panels(current: str, earlier: Sequence[str]) -> str:
+    """The panel to show: the current answer's sources, then earlier answers' panels folded.
+
+    The whole stack is one labelled region that can take keyboard focus, since it scrolls.
+    """
+    older = [p for p in earlier if p != current][:EARLIER_PANELS]
+    folded = ""
+    if older:
+        n = len(older)
+        folded = (
+            f'<details class="czqa-earlier"><summary>Sources of {n} earlier answer{"s" if n != 1 else ""}</summary>'
+            f'{"".join(older)}</details>'
+        )
+    return f'<div class="czqa-panels" role="region" aria-label="Sources" tabindex="0">{current}{folded}</div>'

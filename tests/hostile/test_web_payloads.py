@@ -1,0 +1,63 @@
+"""Malformed event requests get a 422 with a reason, before Gradio's queue prints a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+
+from czqa.web.payloads import EventPayloadCheck
+
+
+async def _echo(scope, receive, send):
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"app saw " + body})
+
+
+def call(body: bytes, path: str = "/gradio_api/queue/join", method: str = "POST") -> tuple[int, bytes]:
+    app = EventPayloadCheck(_echo, inputs_of=lambda i: {0: 5}.get(i))
+    sent: list[dict] = []
+    pieces = [body[:10], body[10:]]
+
+    async def receive():
+        chunk = pieces.pop(0) if pieces else b""
+        return {"type": "http.request", "body": chunk, "more_body": bool(pieces)}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app({"type": "http", "method": method, "path": path}, receive, send))
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_wrong_number_of_inputs_is_refused_with_a_reason():
+    status, body = call(json.dumps({"data": ["only the question"], "fn_index": 0}).encode())
+    assert status == 422 and b"takes 5 input value(s), not 1" in body
+
+
+def test_bodies_that_are_not_event_requests_are_refused():
+    assert call(b"{")[0] == 422
+    assert call(b"[]")[0] == 422
+    assert call(json.dumps({"data": "x", "fn_index": 0}).encode())[0] == 422
+
+
+def test_well_formed_and_other_requests_pass_through_with_their_body():
+    good = json.dumps({"data": [1, 2, 3, 4, 5], "fn_index": 0}).encode()
+    assert call(good) == (200, b"app saw " + good)
+    unknown = json.dumps({"data": [1], "fn_index": 7}).encode()
+    assert call(unknown)[0] == 200  # Gradio answers an unknown event itself
+    assert call(b"not json", path="/gradio_api/upload") == (200, b"app saw not json")
+
+
+def test_the_served_page_refuses_a_short_event_request(chat_server):
+    config = httpx.get(chat_server + "config", timeout=30).json()
+    ask = next(d for d in config["dependencies"] if d.get("api_name") == "ask")
+    r = httpx.post(chat_server + "gradio_api/queue/join", json={"data": ["x"], "fn_index": ask["id"], "session_hash": "h"}, timeout=30)
+    assert r.status_code == 422 and "input value(s), not 1" in r.text
