@@ -107,6 +107,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError(f"Unknown answer mode {args.mode!r}; available: {', '.join(available_modes())}.")
     if args.squad is not None:
         return cmd_eval_squad(args)
+    if args.conversations is not None:
+        # Multi-turn: each conversation replayed without rewriting, always rewriting, and rewriting
+        # only when it helps (czqa.eval.conversations); the report goes to eval/runs/conversations.
+        from czqa.eval import conversation_report as conv_report
+        from czqa.eval.conversations import evaluate_conversations, load_conversations, select_conversations
+
+        convs = select_conversations(load_conversations(args.conversations), args.split, source=args.conversations)
+        out = args.out_dir if args.out_dir != DEFAULT_EVAL_OUT else Path("eval/runs/conversations")
+        progress = not args.quiet and sys.stderr.isatty()
+        run = evaluate_conversations(QA(_settings(args)), convs, mode=args.mode, top_k=args.top_k, conversations_file=args.conversations, split=args.split, progress=progress)
+        print(conv_report.terminal_summary(run, conv_report.write_report(run, out)))
+        return 0
     if args.write_baseline and args.split != "test":
         raise UsageError("--write-baseline records the test split; run it with --split test.")
     records = select_split(load_qa(args.qa), args.split, source=args.qa)
@@ -241,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--limit", type=_positive_int, metavar="N", help="with --squad: ask N questions spread over the file")
     p_eval.add_argument("--calibrate", action="store_true", help="with --squad: choose the reader's decline threshold on this run and store it beside the weights")
     p_eval.add_argument("--top-k", type=_top_k, metavar="N", help="passages to retrieve, 1 to 50 (default 5)")
+    p_eval.add_argument("--conversations", type=Path, nargs="?", const=Path("eval/conversations.jsonl"), metavar="FILE", help="instead: multi-turn follow-ups from FILE (default eval/conversations.jsonl), each answered without rewriting, always rewriting, and rewriting only when it helps; report in eval/runs/conversations")
     p_eval.add_argument("--write-baseline", action="store_true", help="record this run as the CI quality-gate baseline (baseline.json beside the question file; test split only)")
     _corpus_options(p_eval)
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -126,3 +126,143 @@ _WORDS = ["Who", "When", "did", "Binance", "Changpeng", "Zhao", "pay", "the", "f
 def test_questions_without_pronouns_are_never_rewritten(words):
     question = " ".join(words) + "?"
     assert resolve_followup(question, [FOUNDER, CEO, PARDON]).resolved == question
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        # A date in an elliptical follow-up takes the place of the previous question's date,
+        # keeping its year when it names none.
+        ("What about June?", "Which agency sued Binance in March 2023?", "Which agency sued Binance in June 2023?"),
+        ("And in 2024?", "Who sued Binance in March 2023?", "Who sued Binance in 2024?"),
+        ("What about May 5, 2021?", "What did CZ post on October 24, 2025?", "What did CZ post on May 5, 2021?"),
+    ],
+)
+def test_date_ellipsis_replaces_the_previous_date(question, previous, expected):
+    r = resolve_followup(question, [Turn(question=previous)])
+    assert r.resolved == expected and r.rewritten
+
+
+def test_date_ellipsis_needs_a_date_to_replace():
+    assert resolve_followup("What about June?", [FOUNDER]).resolved == "What about June?"
+
+
+# --- choosing between the typed and the rewritten question (czqa.answering.conversation) --------
+
+from czqa.answering.conversation import (  # noqa: E402
+    TYPED_MARGIN,
+    answer_followup,
+    choose_question,
+    next_turn,
+    prefer_rewrite,
+)
+from czqa.types import Answer  # noqa: E402
+
+TYPED = "When did he take over?"
+REWRITE = "When did Richard Teng take over?"
+
+
+def said(question: str, short: str | None = "an answer", *, confidence: float = 1.0) -> Answer:
+    """A scripted answer: ``short=None`` declines."""
+    return Answer(question=question, abstained=short is None, short_answer=short, confidence=confidence)
+
+
+class Scripted:
+    """A QA-like ``ask``: fixed answers per question, and a record of what was asked."""
+
+    def __init__(self, **answers: Answer) -> None:
+        self.answers = {a.question: a for a in answers.values()}
+        self.asked: list[str] = []
+
+    def __call__(self, question: str) -> Answer:
+        self.asked.append(question)
+        return self.answers[question]
+
+
+@pytest.mark.parametrize(
+    ("typed", "rewritten", "keep"),
+    [
+        # An answer beats a decline, whichever question got it.
+        (said(TYPED, "November 2023", confidence=0.1), said(REWRITE, None, confidence=-3.0), "typed"),
+        (said(TYPED, None, confidence=-1.6), said(REWRITE, "November 2023", confidence=0.2), "rewrite"),
+        # Both declined: nothing to lose, and the rewrite's closest matches are on topic.
+        (said(TYPED, None, confidence=-1.0), said(REWRITE, None, confidence=-2.0), "rewrite"),
+        # Both answered: the typed question must be more confident by more than the margin.
+        (said(TYPED, "a", confidence=5.0), said(REWRITE, "b", confidence=5.0), "rewrite"),
+        (said(TYPED, "a", confidence=4.0 + TYPED_MARGIN), said(REWRITE, "b", confidence=4.0), "rewrite"),
+        (said(TYPED, "a", confidence=4.01 + TYPED_MARGIN), said(REWRITE, "b", confidence=4.0), "typed"),
+        (said(TYPED, "a", confidence=2.0), said(REWRITE, "b", confidence=4.0), "rewrite"),
+    ],
+)
+def test_selection_rule(typed, rewritten, keep):
+    verdict = prefer_rewrite(typed, rewritten)
+    assert verdict.keep == keep and verdict.reason
+
+
+def test_margin_is_a_keyword_option():
+    typed, rewritten = said(TYPED, "a", confidence=4.5), said(REWRITE, "b", confidence=4.0)
+    assert prefer_rewrite(typed, rewritten, margin=0.0).keep == "typed"
+    assert prefer_rewrite(typed, rewritten, margin=1.0).keep == "rewrite"
+
+
+def test_typed_question_wins_when_the_rewrite_loses_the_answer():
+    ask = Scripted(t=said(TYPED, "November 2023", confidence=3.0), r=said(REWRITE, None, confidence=-2.0))
+    choice = choose_question(resolve_followup(TYPED, [CEO]), decide=ask)
+    assert choice.proposed.resolved == REWRITE
+    # What is searched, and shown as searched, is the question as typed.
+    assert choice.searched.resolved == choice.searched.asked == TYPED and not choice.searched.rewritten
+    assert not choice.kept_rewrite and choice.compared
+    assert choice.answer.short_answer == "November 2023"
+    assert sorted(ask.asked) == sorted([TYPED, REWRITE])
+    assert "found no answer" in choice.reason
+
+
+def test_rewrite_wins_when_it_helps():
+    ask = Scripted(t=said(TYPED, None, confidence=-1.6), r=said(REWRITE, "November 2023", confidence=4.8))
+    choice = choose_question(resolve_followup(TYPED, [CEO]), decide=ask)
+    assert choice.kept_rewrite and choice.searched.resolved == REWRITE and choice.searched.asked == TYPED
+    assert (choice.typed_confidence, choice.rewrite_confidence) == (-1.6, 4.8)
+
+
+def test_a_question_that_was_not_rewritten_is_answered_once():
+    ask = Scripted(q=said("Who founded Binance?", "Changpeng Zhao"))
+    choice, answer = answer_followup("Who founded Binance?", [CEO], ask=ask)
+    assert ask.asked == ["Who founded Binance?"] and not choice.compared
+    assert answer.short_answer == "Changpeng Zhao" and choice.searched == choice.proposed
+
+
+@pytest.mark.parametrize(("policy", "searched"), [("typed", TYPED), ("rewrite", REWRITE)])
+def test_fixed_policies_answer_once_without_comparing(policy, searched):
+    ask = Scripted(t=said(TYPED, "x"), r=said(REWRITE, "y"))
+    choice, _ = answer_followup(TYPED, [CEO], ask=ask, policy=policy)
+    assert ask.asked == [searched] and choice.searched.resolved == searched and not choice.compared
+
+
+def test_best_reuses_the_deciding_answer():
+    ask = Scripted(t=said(TYPED, None, confidence=-1.0), r=said(REWRITE, "November 2023", confidence=4.0))
+    choice, answer = answer_followup(TYPED, [CEO], ask=ask)
+    assert sorted(ask.asked) == sorted([TYPED, REWRITE])  # two answers, not three
+    assert answer is choice.answer and answer.question == REWRITE
+
+
+def test_a_separate_decider_chooses_and_ask_answers_only_the_chosen_question():
+    """The LLM-mode path: the cheap default mode decides, the generating mode answers once."""
+    decide = Scripted(t=said(TYPED, "November 2023", confidence=3.0), r=said(REWRITE, None, confidence=-2.0))
+    ask = Scripted(t=said(TYPED, "generated reply"), r=said(REWRITE, "unused"))
+    choice, answer = answer_followup(TYPED, [CEO], ask=ask, decide=decide)
+    assert ask.asked == [TYPED] and answer.short_answer == "generated reply"
+    assert len(decide.asked) == 2 and not choice.kept_rewrite
+
+
+def test_unknown_policy_is_refused():
+    with pytest.raises(ValueError, match="Unknown follow-up policy"):
+        choose_question(resolve_followup(TYPED, [CEO]), decide=Scripted(), policy="sometimes")
+
+
+def test_next_turn_remembers_what_the_question_meant():
+    """Even when the typed question was searched, a later "he" still means the same person."""
+    ask = Scripted(t=said(TYPED, "November 2023", confidence=3.0), r=said(REWRITE, None, confidence=-2.0))
+    choice, answer = answer_followup(TYPED, [CEO], ask=ask)
+    turn = next_turn(choice, answer)
+    assert turn.question == REWRITE and turn.short_answer == "November 2023" and not turn.abstained
+    assert resolve_followup("Where is he based?", [CEO, turn]).resolved == "Where is Richard Teng based?"

@@ -7,8 +7,8 @@ import pytest
 from chat_browser import WAIT_MS, ask, screenshot
 
 CEO_Q = "Who replaced Changpeng Zhao as Binance's CEO?"
-FOLLOW_UP = "What did he say about his first 100 days?"
-RESOLVED = "What did Richard Teng say about his first 100 days?"
+FOLLOW_UP = "When did he take over?"
+RESOLVED = "When did Richard Teng take over?"
 
 
 @pytest.fixture(scope="module")

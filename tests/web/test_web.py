@@ -10,11 +10,15 @@ import pytest
 from czqa.types import Answer, Delta
 from czqa.qa import QA
 from czqa.settings import Settings
+from czqa.answering.followup import Turn
 from czqa.web.chat import ChatSession
 
 CEO_Q = "Who replaced Changpeng Zhao as Binance's CEO?"
-FOLLOW_UP = "What did he say about his first 100 days?"
-RESOLVED = "What did Richard Teng say about his first 100 days?"
+FOLLOW_UP = "When did he take over?"
+RESOLVED = "When did Richard Teng take over?"
+# A follow-up whose rewrite finds less than the question as typed: the page searches it as typed.
+TYPED_WINS = "What did he say about his first 100 days?"
+TYPED_WINS_MEANT = "What did Richard Teng say about his first 100 days?"
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +57,78 @@ def test_follow_up_is_resolved_before_retrieval_and_shown(session):
     assert f"Understood as: <span class=\"czqa-resolved\">{RESOLVED}</span>" in last.messages[-1]["content"]
     assert RESOLVED in last.sources_html and f"You asked: {FOLLOW_UP}" in last.sources_html
     assert len(last.messages) == 4 and [t.question for t in last.turns] == [CEO_Q, RESOLVED]
-    # The follow-up's retrieval found the CEO's letter, which the typed question alone would not name.
+    # The typed question declines; the rewrite finds when the new CEO took over.
+    assert not last.answer.abstained and "November 2023" in last.answer.text
+
+
+def test_follow_up_is_searched_as_typed_when_the_rewrite_finds_less(session):
+    """The rewrite of TYPED_WINS is declined while the typed question is answered: the page keeps
+    the answer, and says the question was searched as typed (no "Understood as")."""
+    first = final(session.respond(CEO_Q, [], [], "extractive"))[-1]
+    screens = final(session.respond(TYPED_WINS, first.messages, first.turns, "extractive"))
+    # While searching, the page shows the rewrite it is trying.
+    assert TYPED_WINS_MEANT in screens[0].messages[-1]["content"]
+    last = screens[-1]
+    assert last.resolution.resolved == TYPED_WINS and not last.resolution.rewritten
+    assert last.answer.question == TYPED_WINS and not last.answer.abstained
+    assert "Understood as" not in last.messages[-1]["content"]
+    assert f'Searched for</span> <span class="czqa-resolved">{TYPED_WINS}</span>' in last.sources_html
+    assert "You asked" not in last.sources_html
+    # The conversation still remembers who "he" meant, for the next follow-up.
+    assert [t.question for t in last.turns] == [CEO_Q, TYPED_WINS_MEANT]
     assert any(p.source == "004_fd8af95ea304c4f9.txt" for p in last.answer.passages)
+
+
+class _ScriptedQA:
+    """A QA-like object with scripted answers: the page's choice without a model. ``answer`` is
+    the default (deciding) mode; ``stream`` in any other mode drafts, then answers."""
+
+    default_mode = "reader"
+
+    def __init__(self, answers: dict[str, Answer]) -> None:
+        self.settings = Settings()
+        self.answers = answers
+        self.answered: list[tuple[str, str | None]] = []
+        self.streamed: list[tuple[str, str | None]] = []
+
+    def validate(self, question: str) -> str:
+        return QA.validate(self, question)
+
+    def answer(self, question: str, *, top_k=None, mode=None) -> Answer:
+        self.answered.append((question, mode))
+        return self.answers[question]
+
+    def stream(self, question: str, *, top_k=None, mode=None) -> Iterator[Delta | Answer]:
+        self.streamed.append((question, mode))
+        yield Delta(text="draft ")
+        yield self.answers[question].model_copy(update={"mode": mode})
+
+
+@pytest.mark.parametrize(("typed_short", "rewrite_short", "searched"), [
+    ("November 2023", None, TYPED_WINS),  # the rewrite declines: searched as typed
+    (None, "November 2023", TYPED_WINS_MEANT),  # the typed question declines: the rewrite is searched
+])
+def test_generating_mode_decides_with_the_default_mode_then_streams_the_chosen_question(typed_short, rewrite_short, searched):
+    def said(q, short):
+        return Answer(question=q, abstained=short is None, short_answer=short, confidence=3.0 if short else -2.0)
+
+    qa = _ScriptedQA({TYPED_WINS: said(TYPED_WINS, typed_short), TYPED_WINS_MEANT: said(TYPED_WINS_MEANT, rewrite_short)})
+    turns = [Turn(question=CEO_Q, short_answer="Richard Teng")]
+    screens = final(ChatSession(qa=qa).respond(TYPED_WINS, [], turns, "llm"))
+    assert sorted(qa.answered) == sorted([(TYPED_WINS, "reader"), (TYPED_WINS_MEANT, "reader")])
+    assert qa.streamed == [(searched, "llm")]  # only the chosen question is generated
+    last = screens[-1]
+    assert last.answer.mode == "llm" and last.answer.short_answer == "November 2023"
+    assert last.resolution.resolved == searched and last.resolution.rewritten == (searched != TYPED_WINS)
+    assert f'<span class="czqa-resolved">{searched}</span>' in last.sources_html
+    assert any("czqa-streaming" in s.messages[-1]["content"] and "draft" in s.messages[-1]["content"] for s in screens)
+
+
+def test_a_question_that_is_not_a_follow_up_is_answered_once():
+    qa = _ScriptedQA({CEO_Q: Answer(question=CEO_Q, abstained=False, short_answer="Richard Teng", confidence=4.0)})
+    last = final(ChatSession(qa=qa).respond(CEO_Q, [], [], "reader"))[-1]
+    assert qa.answered == [] and qa.streamed == [(CEO_Q, "reader")]
+    assert last.answer.short_answer == "Richard Teng" and not last.resolution.rewritten
 
 
 def test_abstention_offers_closest_matches(session):

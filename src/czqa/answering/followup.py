@@ -17,6 +17,8 @@ What is resolved:
   different people ("Why did the governor pardon Ming Yao?").
 - elliptical follow-ups ("What about He Li?", "And Acme US?"): the previous question is
   asked again about the new name, which takes the place of the earlier name of the same kind.
+  A date works the same way ("What about June?" after "... in March 2023?" asks about June
+  2023): it takes the place of the previous question's date, keeping its year when it names none.
 
 Names are found by capitalization (no NER model is available offline); a name's kind (person,
 organization, unknown) comes from its shape and a few organization words. Expletive "it"
@@ -31,7 +33,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from czqa.answering.names import Kind, Name, find_names
+from czqa.answering.names import MONTHS, Kind, Name, find_names
 
 LOOKBACK_TURNS = 3
 
@@ -67,12 +69,18 @@ _ELLIPSIS = re.compile(
 )
 
 
+_MONTH = "(?:" + "|".join(sorted(MONTHS)) + ")"
+# A month with an optional day and year ("March", "March 2023", "April 30, 2024"), or a year.
+_DATE = re.compile(rf"\b(?:{_MONTH}(?:\s+\d{{1,2}})?(?:,?\s+(?P<year>\d{{4}}))?|(?P<lone>\d{{4}}))\b")
+_DATE_ONLY = re.compile(rf"^(?:(?:in|on|during|since|by)\s+)?(?P<date>{_DATE.pattern})$", re.IGNORECASE)
+
+
 class Turn(BaseModel):
     """One earlier exchange, as far as resolving later questions needs it."""
 
     model_config = ConfigDict(frozen=True)
 
-    question: str = Field(description="The question as it was searched (already resolved).")
+    question: str = Field(description="The question as understood (resolved), even when it was searched as typed.")
     short_answer: str | None = Field(None, description="The answer's short span (a name, date, amount), if any.")
     abstained: bool = False
 
@@ -121,10 +129,15 @@ def _candidates(history: Sequence[Turn]) -> list[Name]:
 
 
 def _fits(group: str, kind: Kind) -> int:
-    """How well a name of ``kind`` fits a pronoun group: 0 not at all, 2 best."""
+    """How well a name of ``kind`` fits a pronoun group: 0 not at all, 2 best.
+
+    "he" and "she" take only a person's name: a single capitalized word of unknown kind is as
+    often a place or a company ("When was California released?"), and a wrong rewrite costs
+    more than none. A who-question's answer counts as a person (see ``_candidates``).
+    """
     table = {
-        "masc": {"person": 2, "unknown": 1},
-        "fem": {"person": 2, "unknown": 1},
+        "masc": {"person": 2},
+        "fem": {"person": 2},
         "neuter": {"org": 2, "unknown": 1},
         "plural": {"org": 2, "unknown": 1},
     }
@@ -231,7 +244,7 @@ def _resolve_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, list
     new = (m.group("x") or m.group("y")).strip()
     new_entities = find_names(new)
     if not new_entities:
-        return None
+        return _resolve_date_ellipsis(new, history[-1].question.strip())
     previous = history[-1].question.strip()
     old = find_names(previous)
     if not old:
@@ -241,6 +254,21 @@ def _resolve_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, list
     target = same[0] if same else old[-1]
     resolved = previous[: target.start] + new + previous[target.end :]
     return resolved, [Substitution(written=question.strip(), meant=resolved)]
+
+
+def _resolve_date_ellipsis(new: str, previous: str) -> tuple[str, list[Substitution]] | None:
+    """"What about June?": the previous question asked again with June in place of its date."""
+    m = _DATE_ONLY.match(new)
+    if not m:
+        return None
+    old = _DATE.search(previous)
+    if not old:
+        return None
+    date = m.group("date")
+    if old.group("year") and not re.search(r"\d{4}", date) and not old.group("lone"):
+        date = f"{date} {old.group('year')}"  # "June" after "March 2023" means June 2023
+    resolved = previous[: old.start()] + date + previous[old.end() :]
+    return resolved, [Substitution(written=new, meant=resolved)]
 
 
 def resolve_followup(question: str, history: Sequence[Turn]) -> Resolution:

@@ -1,10 +1,11 @@
 """One conversation turn of the chat page, free of Gradio so it can be tested in-process.
 
 :meth:`ChatSession.respond` is the page's whole behaviour for a submitted message: check the
-input, resolve a follow-up against the earlier turns, stream the reply (provisional text first
-when the answer mode generates it), then replace it with the verified Answer and fill the
-Sources panel. It yields complete screen states, which the Gradio layer hands to its components
-unchanged. Chat messages are plain ``{"role", "content"}`` dicts with HTML content.
+input, resolve a follow-up against the earlier turns (searching the rewrite only when it
+helps: :mod:`czqa.answering.conversation`), stream the reply (provisional text first when the
+answer mode generates it), then replace it with the verified Answer and fill the Sources panel.
+It yields complete screen states, which the Gradio layer hands to its components unchanged.
+Chat messages are plain ``{"role", "content"}`` dicts with HTML content.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from czqa.errors import CzqaError, InvalidQuestion
+from czqa.answering.conversation import choose_question, next_turn
 from czqa.answering.followup import Resolution, Turn, resolve_followup
 from czqa.types import Answer, Delta
 from czqa.qa import QA, available_modes
@@ -93,7 +95,17 @@ class ChatSession:
         )
         streamed = ""
         try:
-            for event in self.qa.stream(resolution.resolved, mode=mode):
+            # A rewritten follow-up is answered both ways by the default mode, and the better-
+            # supported question is kept; from here on ``resolution`` is what was really searched
+            # (as typed when the rewrite lost). Generating modes then stream only that question.
+            decider = self.qa.default_mode
+            choice = choose_question(resolution, decide=lambda q: self.qa.answer(q, mode=decider))
+            resolution = choice.searched
+            if choice.answer is not None and mode == decider:
+                events = iter([choice.answer])
+            else:
+                events = self.qa.stream(resolution.resolved, mode=mode)
+            for event in events:
                 if isinstance(event, Delta):
                     streamed += event.text
                     yield Screen(
@@ -104,7 +116,7 @@ class ChatSession:
                         resolution=resolution,
                     )
                 elif isinstance(event, Answer):
-                    turn = Turn(question=resolution.resolved, short_answer=event.short_answer, abstained=event.abstained)
+                    turn = next_turn(choice, event)
                     yield Screen(
                         messages=[
                             *history,

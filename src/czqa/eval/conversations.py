@@ -1,0 +1,299 @@
+"""Multi-turn evaluation (``eval/conversations.jsonl``): do follow-up rewrites ever hurt?
+
+Each conversation is replayed through the chat page's own follow-up path
+(:func:`czqa.answering.conversation.answer_followup`, remembering turns with ``next_turn``) three
+ways: ``typed`` (no rewriting: each question as typed), ``rewrite`` (always search the rewrite)
+and ``best`` (the rewrite only when it helps). A follow-up turn is correct when an answerable
+one is answered with a reply containing a gold answer, or an unanswerable one is declined.
+
+Per conversation the runner asks what the issue asks: is ``best`` ever worse than ``typed`` (a
+follow-up right as typed and wrong with rewriting), and on conversations whose follow-ups need
+the earlier turns (``needs_context``, the writer's judgement), does it get more of them right?
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from czqa.answering.conversation import POLICIES, TYPED_MARGIN, Policy, answer_followup, next_turn
+from czqa.answering.followup import Turn
+from czqa.errors import EvalSetError
+from czqa.eval.dataset import SPLITS, _describe
+from czqa.eval.metrics import contains_answer
+from czqa.types import Answer
+
+WAYS: dict[str, str] = {
+    "typed": "no rewriting: each question searched as typed",
+    "rewrite": "always rewrite: every rewritten follow-up searched as rewritten",
+    "best": "rewrite only when it helps: both answered, the better-supported one kept",
+}
+assert tuple(WAYS) == POLICIES
+
+
+# --- the data ---------------------------------------------------------------------------------
+
+
+class ConversationTurn(BaseModel):
+    """One question of a conversation. ``answers == []`` means the documents do not answer it."""
+
+    question: str = Field(min_length=1)
+    answers: list[str]
+    needs_context: bool = Field(
+        False,
+        description="The right reply depends on what a reference (he, it, 'what about X?') means, "
+        "and the question as typed does not settle it in the documents.",
+    )
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+class Conversation(BaseModel):
+    """2-4 questions asked in a row; every turn after the first is a follow-up."""
+
+    id: str = Field(min_length=1)
+    split: str
+    turns: list[ConversationTurn] = Field(min_length=2, max_length=4)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Conversation":
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {self.split!r}")
+        if self.turns[0].needs_context:
+            raise ValueError("the first turn has no earlier turns, so it cannot need context")
+        return self
+
+    @property
+    def needs_context(self) -> bool:
+        return any(t.needs_context for t in self.turns[1:])
+
+
+def load_conversations(path: Path) -> list[Conversation]:
+    """Read a JSON-lines conversation file; a bad line raises :class:`EvalSetError` naming it."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise EvalSetError(f"Conversation file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalSetError(f"Cannot read conversation file {path}: {exc}") from None
+    out: list[Conversation] = []
+    seen: dict[str, int] = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            conv = Conversation.model_validate_json(line)
+        except ValidationError as exc:
+            raise EvalSetError(f"{path}:{n}: {_describe(exc)}") from None
+        if conv.id in seen:
+            raise EvalSetError(f"{path}:{n}: duplicate id {conv.id!r} (first on line {seen[conv.id]})")
+        seen[conv.id] = n
+        out.append(conv)
+    if not out:
+        raise EvalSetError(f"Conversation file {path} holds no conversations.")
+    return out
+
+
+def select_conversations(convs: Sequence[Conversation], split: str, *, source: Path | str = "the file") -> list[Conversation]:
+    """The conversations of ``split`` ("dev", "test" or "all"); an empty selection is an error."""
+    if split not in (*SPLITS, "all"):
+        raise EvalSetError(f"Unknown split {split!r}; use dev, test or all.")
+    chosen = [c for c in convs if split == "all" or c.split == split]
+    if not chosen:
+        raise EvalSetError(f"No conversations in the {split!r} split of {source}.")
+    return chosen
+
+
+# --- replaying --------------------------------------------------------------------------------
+
+
+class TurnOutcome(BaseModel):
+    """One turn as one way answered it."""
+
+    index: int
+    question: str
+    proposed: str = Field(description="What the resolver proposed to search.")
+    searched: str = Field(description="What was searched.")
+    reason: str
+    abstained: bool
+    short_answer: str | None
+    reply: str
+    confidence: float
+    correct: bool
+
+
+class ConversationScore(BaseModel):
+    """One conversation, replayed every way, and how the ways compare on its follow-ups."""
+
+    id: str
+    split: str
+    needs_context: bool
+    followups: int
+    turns: dict[str, list[TurnOutcome]]
+    correct: dict[str, int] = Field(description="Follow-up turns answered correctly, per way.")
+    best_worse_than_typed: bool = Field(description="Some follow-up right as typed is wrong with 'best'.")
+    best_beats_typed: bool = Field(description="'best' gets more follow-ups right than 'typed'.")
+    rewrite_worse_than_typed: bool
+    rewrite_beats_typed: bool
+
+
+def _correct(turn: ConversationTurn, answer: Answer) -> bool:
+    if not turn.answerable:
+        return answer.abstained
+    return not answer.abstained and contains_answer(answer.text, turn.answers)
+
+
+def _memo(fn):
+    """The QA is deterministic: the three ways ask many of the same questions; answer each once."""
+    cache: dict[str, Answer] = {}
+
+    def ask(question: str) -> Answer:
+        if question not in cache:
+            cache[question] = fn(question)
+        return cache[question]
+
+    return ask
+
+
+def replay(conv: Conversation, *, ask, decide=None, policy: Policy, margin: float = TYPED_MARGIN) -> list[TurnOutcome]:
+    """Ask the conversation's questions in order, the way the chat page does under ``policy``."""
+    turns: list[Turn] = []
+    out = []
+    for i, t in enumerate(conv.turns):
+        choice, answer = answer_followup(t.question, turns, ask=ask, decide=decide, policy=policy, margin=margin)
+        turns.append(next_turn(choice, answer))
+        out.append(
+            TurnOutcome(
+                index=i,
+                question=t.question,
+                proposed=choice.proposed.resolved,
+                searched=choice.searched.resolved,
+                reason=choice.reason,
+                abstained=answer.abstained,
+                short_answer=answer.short_answer,
+                reply=answer.text,
+                confidence=answer.confidence,
+                correct=_correct(t, answer),
+            )
+        )
+    return out
+
+
+def score_conversation(conv: Conversation, turns: dict[str, list[TurnOutcome]]) -> ConversationScore:
+    def right(way: str) -> list[bool]:
+        return [t.correct for t in turns[way][1:]]
+
+    def worse(way: str) -> bool:
+        return any(a and not b for a, b in zip(right("typed"), right(way)))
+
+    correct = {way: sum(right(way)) for way in turns}
+    return ConversationScore(
+        id=conv.id,
+        split=conv.split,
+        needs_context=conv.needs_context,
+        followups=len(conv.turns) - 1,
+        turns=turns,
+        correct=correct,
+        best_worse_than_typed=worse("best"),
+        best_beats_typed=correct["best"] > correct["typed"],
+        rewrite_worse_than_typed=worse("rewrite"),
+        rewrite_beats_typed=correct["rewrite"] > correct["typed"],
+    )
+
+
+class ConversationRun(BaseModel):
+    """Everything one ``czqa eval --conversations`` run measured; its JSON report is this model."""
+
+    conversations_file: str
+    split: str
+    mode: str
+    decision_mode: str
+    typed_margin: float
+    fingerprint: str
+    created: str
+    czqa_version: str
+    summary: dict[str, dict[str, float | int | None]]
+    conversations: list[ConversationScore]
+
+
+def _pct(n: int, d: int) -> float | None:
+    return round(100.0 * n / d, 1) if d else None
+
+
+def summarize(scores: Sequence[ConversationScore]) -> dict[str, dict[str, float | int | None]]:
+    """Per way: follow-up turns right, those needing context right, how often the rewrite was
+    searched, and (against ``typed``) conversations made worse or better."""
+    needing = [s for s in scores if s.needs_context]
+    out: dict[str, dict[str, float | int | None]] = {}
+    for way in WAYS:
+        follow = [t for s in scores for t in s.turns[way][1:]]
+        first = [s.turns[way][0] for s in scores]
+        worse = sum(s.best_worse_than_typed if way == "best" else s.rewrite_worse_than_typed for s in scores) if way != "typed" else 0
+        better = [s.best_beats_typed if way == "best" else s.rewrite_beats_typed for s in needing] if way != "typed" else []
+        out[way] = {
+            "conversations": len(scores),
+            "first_turns_correct": sum(t.correct for t in first),
+            "followups": len(follow),
+            "followups_correct": sum(t.correct for t in follow),
+            "followup_accuracy": _pct(sum(t.correct for t in follow), len(follow)),
+            "rewrites_searched": sum(t.searched != t.question for t in follow),
+            "conversations_worse_than_typed": worse,
+            "needs_context_conversations": len(needing),
+            "needs_context_better_than_typed": sum(better),
+            "needs_context_better_share": _pct(sum(better), len(needing)) if way != "typed" else None,
+        }
+    return out
+
+
+def evaluate_conversations(
+    qa,
+    convs: Sequence[Conversation],
+    *,
+    mode: str | None = None,
+    margin: float = TYPED_MARGIN,
+    top_k: int | None = None,
+    conversations_file: Path | str = "",
+    split: str = "all",
+    progress: bool = False,
+) -> ConversationRun:
+    """Replay ``convs`` through ``qa`` (a :class:`czqa.QA`) every way and score them.
+
+    The default mode decides between a follow-up's two questions, as on the chat page; a different
+    ``mode`` then answers the chosen question.
+    """
+    import sys
+
+    from tqdm import tqdm
+
+    from czqa import __version__
+
+    qa.warm_up()
+    mode = mode or qa.default_mode
+    decision_mode = qa.default_mode
+    ask = _memo(lambda q: qa.answer(q, mode=mode, top_k=top_k))
+    decide = None if mode == decision_mode else _memo(lambda q: qa.answer(q, mode=decision_mode, top_k=top_k))
+    scores = []
+    for conv in tqdm(convs, desc=f"conversations ({mode})", unit="conv", file=sys.stderr, disable=not progress):
+        turns = {way: replay(conv, ask=ask, decide=decide, policy=way, margin=margin) for way in WAYS}
+        scores.append(score_conversation(conv, turns))
+    blob = "\n".join(c.model_dump_json() for c in convs)
+    return ConversationRun(
+        conversations_file=str(conversations_file),
+        split=split,
+        mode=mode,
+        decision_mode=decision_mode,
+        typed_margin=margin,
+        fingerprint=hashlib.sha256(blob.encode("utf-8")).hexdigest(),
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        czqa_version=__version__,
+        summary=summarize(scores),
+        conversations=scores,
+    )
