@@ -18,12 +18,12 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from czqa.answering.conversation import POLICIES, TYPED_MARGIN, Policy, answer_followup, next_turn
 from czqa.answering.followup import Turn
 from czqa.errors import EvalSetError
-from czqa.eval.dataset import SPLITS, _describe
+from czqa.eval.dataset import SPLITS, load_jsonl
 from czqa.eval.metrics import contains_answer
 from czqa.types import Answer
 
@@ -77,29 +77,7 @@ class Conversation(BaseModel):
 
 def load_conversations(path: Path) -> list[Conversation]:
     """Read a JSON-lines conversation file; a bad line raises :class:`EvalSetError` naming it."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise EvalSetError(f"Conversation file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvalSetError(f"Cannot read conversation file {path}: {exc}") from None
-    out: list[Conversation] = []
-    seen: dict[str, int] = {}
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            conv = Conversation.model_validate_json(line)
-        except ValidationError as exc:
-            raise EvalSetError(f"{path}:{n}: {_describe(exc)}") from None
-        if conv.id in seen:
-            raise EvalSetError(f"{path}:{n}: duplicate id {conv.id!r} (first on line {seen[conv.id]})")
-        seen[conv.id] = n
-        out.append(conv)
-    if not out:
-        raise EvalSetError(f"Conversation file {path} holds no conversations.")
-    return out
+    return load_jsonl(path, Conversation, what="conversation")
 
 
 def select_conversations(convs: Sequence[Conversation], split: str, *, source: Path | str = "the file") -> list[Conversation]:

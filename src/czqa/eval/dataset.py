@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from czqa.errors import EvalSetError
 from czqa.eval import metrics
+
+M = TypeVar("M", bound=BaseModel)
 
 QuestionType = Literal["factoid", "numeric", "date", "person", "list", "multi_hop", "conflict", "unanswerable"]
 QUESTION_TYPES: tuple[str, ...] = get_args(QuestionType)
@@ -51,20 +53,26 @@ class QARecord(BaseModel):
 
 def load_qa(path: Path) -> list[QARecord]:
     """Read a JSON-lines question file; a bad line raises :class:`EvalSetError` naming its number."""
+    return load_jsonl(path, QARecord, what="question")
+
+
+def load_jsonl(path: Path, model: type[M], *, what: str) -> list[M]:
+    """Read a JSON-lines file of ``model`` records with unique ``id``s (questions, conversations):
+    a missing file, a bad line or a repeated id raises :class:`EvalSetError` naming the line."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise EvalSetError(f"Question file not found: {path}") from None
+        raise EvalSetError(f"{what.capitalize()} file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise EvalSetError(f"Cannot read question file {path}: {exc}") from None
-    records: list[QARecord] = []
+        raise EvalSetError(f"Cannot read {what} file {path}: {exc}") from None
+    records: list[M] = []
     seen: dict[str, int] = {}
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            rec = QARecord.model_validate_json(line)
+            rec = model.model_validate_json(line)
         except ValidationError as exc:
             raise EvalSetError(f"{path}:{n}: {_describe(exc)}") from None
         if rec.id in seen:
@@ -72,7 +80,7 @@ def load_qa(path: Path) -> list[QARecord]:
         seen[rec.id] = n
         records.append(rec)
     if not records:
-        raise EvalSetError(f"Question file {path} holds no questions.")
+        raise EvalSetError(f"{what.capitalize()} file {path} holds no {what}s.")
     return records
 
 
