@@ -22,8 +22,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from czqa.answering.conversation import POLICIES, TYPED_MARGIN, Policy, answer_followup, next_turn
 from czqa.answering.followup import Turn
-from czqa.errors import EvalSetError
-from czqa.eval.dataset import SPLITS, load_jsonl
+from czqa.eval.dataset import SPLITS, load_jsonl, select_split
 from czqa.eval.metrics import contains_answer
 from czqa.types import Answer
 
@@ -82,12 +81,7 @@ def load_conversations(path: Path) -> list[Conversation]:
 
 def select_conversations(convs: Sequence[Conversation], split: str, *, source: Path | str = "the file") -> list[Conversation]:
     """The conversations of ``split`` ("dev", "test" or "all"); an empty selection is an error."""
-    if split not in (*SPLITS, "all"):
-        raise EvalSetError(f"Unknown split {split!r}; use dev, test or all.")
-    chosen = [c for c in convs if split == "all" or c.split == split]
-    if not chosen:
-        raise EvalSetError(f"No conversations in the {split!r} split of {source}.")
-    return chosen
+    return select_split(convs, split, source=source, what="conversations")
 
 
 # --- replaying --------------------------------------------------------------------------------

@@ -94,13 +94,14 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def select_split(records: Sequence[QARecord], split: str, *, source: Path | str = "the question file") -> list[QARecord]:
-    """The records of ``split`` ("dev", "test" or "all"); an empty selection is an error."""
+def select_split(records: Sequence[M], split: str, *, source: Path | str = "the question file", what: str = "questions") -> list[M]:
+    """The records (questions, conversations) of ``split`` ("dev", "test" or "all"); an empty
+    selection is an error."""
     if split not in (*SPLITS, "all"):
         raise EvalSetError(f"Unknown split {split!r}; use dev, test or all.")
     chosen = [r for r in records if split == "all" or r.split == split]
     if not chosen:
-        raise EvalSetError(f"No questions in the {split!r} split of {source}.")
+        raise EvalSetError(f"No {what} in the {split!r} split of {source}.")
     return chosen
 
 
