@@ -167,3 +167,12 @@ def test_unknown_mode_lists_the_available_ones(qa):
 
     with pytest.raises(UsageError, match="Unknown answer mode 'magic'; available: reader"):
         qa.answer("Who founded Binance?", mode="magic")
+
+
+def test_loaded_state_is_one_read_only_snapshot(qa):
+    """qa.data, texts, aliases, retriever, corpus and encoder are views of one snapshot, which a
+    refresh replaces whole; they cannot be reassigned piecemeal."""
+    assert qa.corpus.texts is qa.texts and qa.corpus.data is qa.data and qa.corpus.aliases is qa.aliases
+    assert qa.retriever is qa._loaded.retriever and qa.encoder is qa._loaded.encoder
+    with pytest.raises(AttributeError):
+        qa.texts = {}

@@ -3,6 +3,12 @@
 ``QA`` is what the CLI, the chat page, the evaluation runner and :func:`czqa.answer` share.
 Loading is lazy (``warm_up`` on first use, Haystack-style) and guarded by a lock; after that,
 answering only reads immutable state, so concurrent calls need no locking.
+
+Everything loaded from the folder (index, texts, aliases, retriever, answerers) lives in one
+:class:`_Loaded` snapshot. :meth:`QA.refresh` (documents added or removed from the chat page)
+builds a new snapshot and swaps it in with one assignment; each question takes the snapshot
+once and uses only it, so an answer in flight during a refresh is wholly old or wholly new,
+never an old retriever's offsets read against a new corpus.
 """
 
 from __future__ import annotations
@@ -10,9 +16,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from czqa.index.build import BuildReport, ensure_index
-from czqa.ingest.documents import ingest
+from czqa.ingest.documents import Document, IngestReport, ingest
 from czqa.answering.registry import CANDIDATE_CHUNKS
 from czqa.errors import InvalidQuestion, UsageError
 from czqa.types import Answer, Delta, Passage
@@ -27,6 +34,24 @@ def available_modes(settings: Settings | None = None) -> tuple[str, ...]:
     return registered(settings or Settings.from_env())
 
 
+@dataclass(frozen=True, eq=False)
+class _Loaded:
+    """One consistent state of the documents: the index and everything derived from it.
+
+    Never changed once made (a refresh makes a new one); only its answerer cache fills in, under
+    its own lock, so an answerer always reads the corpus it was built over.
+    """
+
+    data: object  # czqa.index.store.IndexData
+    texts: dict[str, str]
+    aliases: object  # czqa.retrieve.aliases.AliasTable
+    retriever: object  # czqa.retrieve.retriever.HybridRetriever
+    corpus: object  # czqa.answering.registry.Corpus
+    encoder: object  # the query encoder
+    answerers: dict = field(default_factory=dict)  # mode name -> Answerer, built on first use
+    answerer_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class QA:
     """Documents folder + index + answer modes: the one object every way in (CLI, chat page,
     evaluation, :func:`czqa.answer`) asks questions through."""
@@ -35,49 +60,109 @@ class QA:
         self.settings = settings or Settings.from_env()
         self._query_encoder = query_encoder
         self._build_encoder = build_encoder
-        self._lock = threading.Lock()
-        self._ready = False
+        self._lock = threading.Lock()  # serializes loading and refreshing
+        self._loaded: _Loaded | None = None
         self.build_report: BuildReport | None = None
         self.load_seconds = 0.0
-        self._answerers: dict = {}  # mode name -> Answerer, built on first use
-        self._answerer_lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Read the seeds, load (or build) the index, and load the query encoder."""
-        if self._ready:
+        if self._loaded is not None:
             return
         with self._lock:
-            if self._ready:
+            if self._loaded is not None:
                 return
             started = time.perf_counter()
-            from czqa.answering.registry import Corpus
             from czqa.embed.encoder import NumpyMiniLM
-            from czqa.retrieve.aliases import AliasTable
-            from czqa.retrieve.retriever import HybridRetriever
-
             from czqa.index.build import default_encoder
 
-            self.encoder = self._query_encoder or NumpyMiniLM()
-            build_encoder = self._build_encoder or default_encoder()
-            if build_encoder.name != self.encoder.name:
+            encoder = self._query_encoder or NumpyMiniLM()
+            self._build_encoder = self._build_encoder or default_encoder()
+            if self._build_encoder.name != encoder.name:
                 raise UsageError(
-                    f"The index would be built with encoder {build_encoder.name} but questions embedded "
-                    f"with {self.encoder.name}; both must be the same model."
+                    f"The index would be built with encoder {self._build_encoder.name} but questions embedded "
+                    f"with {encoder.name}; both must be the same model."
                 )
-            docs, report = ingest(self.settings.seeds_dir, settings=self.settings.ingest, exclude=[self.settings.index_dir])
-            self.data, self.build_report = ensure_index(
-                self.settings,
-                docs=docs,
-                skipped=report.refused + report.skipped,
-                encoder=build_encoder,
-            )
-            self.texts = {d.source: d.text for d in docs}
-            self.aliases = AliasTable.from_texts(self.texts.values())
-            self.retriever = HybridRetriever(self.data, aliases=self.aliases)
-            # The llm mode falls back to the default mode's answer when its reply fails the check.
-            self.corpus = Corpus(self.data, self.texts, self.aliases, self.settings, fallback=self._fallback)
+            self._query_encoder = encoder
+            self._loaded, self.build_report, _ = self._load(self.settings)
             self.load_seconds = time.perf_counter() - started
-            self._ready = True
+
+    def refresh(self) -> BuildReport:
+        """Read the documents folder again and bring the index up to date, then answer from it.
+
+        For documents added or removed while serving (the chat page's upload and remove). Only
+        new or changed texts are embedded (:func:`czqa.index.build.ensure_index`). The index is
+        refreshed even when ``auto_build`` is off: refreshing is the explicit request. Questions
+        asked meanwhile are answered from the previous state; if the refresh fails (say the
+        folder has no readable document left) the previous state stays and the error is raised.
+        Returns what the build did; when nothing had changed, a report of the files as they are.
+        """
+        self.warm_up()
+        with self._lock:
+            started = time.perf_counter()
+            loaded, built, (docs, ingested) = self._load(self.settings.model_copy(update={"auto_build": True}))
+            self._loaded = loaded  # the one assignment every later question sees
+            self.build_report = built
+        if built is not None:
+            return built
+        data = loaded.data
+        return BuildReport(
+            files=len(docs), files_reused=len(docs), ingest=ingested, chunks=len(data.chunks),
+            sentences=len(data.sentences), seconds=time.perf_counter() - started,
+        )
+
+    def _load(self, settings: Settings) -> tuple[_Loaded, BuildReport | None, tuple[list[Document], IngestReport]]:
+        """Ingest the folder, ensure the index and derive a new snapshot (the caller holds the lock)."""
+        from czqa.answering.registry import Corpus
+        from czqa.retrieve.aliases import AliasTable
+        from czqa.retrieve.retriever import HybridRetriever
+
+        docs, report = ingest(settings.seeds_dir, settings=settings.ingest, exclude=[settings.index_dir])
+        data, built = ensure_index(
+            settings, docs=docs, skipped=report.refused + report.skipped, encoder=self._build_encoder
+        )
+        texts = {d.source: d.text for d in docs}
+        aliases = AliasTable.from_texts(texts.values())
+        made: list[_Loaded] = []
+        # The llm mode falls back to the default mode's answer, over the same snapshot, when its reply fails the check.
+        corpus = Corpus(data, texts, aliases, self.settings, fallback=lambda query: self._fallback(made[0], query))
+        made.append(_Loaded(
+            data=data, texts=texts, aliases=aliases, retriever=HybridRetriever(data, aliases=aliases),
+            corpus=corpus, encoder=self._query_encoder,
+        ))
+        return made[0], built, (docs, report)
+
+    def _current(self) -> _Loaded:
+        """The snapshot now in use (loading it first if need be); take it once per question."""
+        self.warm_up()
+        loaded = self._loaded
+        assert loaded is not None
+        return loaded
+
+    # Read-only views of the current snapshot, for the CLI, evaluation, page and tests.
+    @property
+    def data(self):
+        return self._current().data
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return self._current().texts
+
+    @property
+    def aliases(self):
+        return self._current().aliases
+
+    @property
+    def retriever(self):
+        return self._current().retriever
+
+    @property
+    def corpus(self):
+        return self._current().corpus
+
+    @property
+    def encoder(self):
+        return self._current().encoder
 
     def validate(self, question: str) -> str:
         if not isinstance(question, str):
@@ -100,12 +185,13 @@ class QA:
         """The passages that match ``question`` best, best first (no answering)."""
         return self.query(question, top_k=top_k).passages
 
-    def _fallback(self, query) -> Answer:
+    def _fallback(self, loaded: _Loaded, query) -> Answer:
         first = next(m for m in available_modes(self.settings) if m != "llm")
-        return self.answerer(first).answer(query)
+        return self._answerer(loaded, first).answer(query)
 
-    def _passage(self, hit) -> Passage:
-        c = self.data.chunks[hit.chunk]
+    @staticmethod
+    def _passage(loaded: _Loaded, hit) -> Passage:
+        c = loaded.data.chunks[hit.chunk]
         return Passage(id=c.id, source=c.source, start=c.start, end=c.end, text=c.text, score=round(hit.score, 6))
 
     def answer(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:
@@ -125,24 +211,29 @@ class QA:
         Extractive modes yield only the Answer; a generative mode yields text deltas first. The last
         event is always the verified Answer.
         """
-        answerer = self.answerer(mode)
-        yield from answerer.stream(self.query(question, top_k=top_k))
+        loaded = self._current()
+        answerer = self._answerer(loaded, mode)
+        yield from answerer.stream(self._query(loaded, question, top_k=top_k))
 
     def answerer(self, mode: str | None = None):
-        """The answerer for ``mode`` (built once per QA; an unknown or unavailable mode is refused
-        with a message listing the ones that work here)."""
+        """The answerer for ``mode`` over the current documents (built once per snapshot; an unknown
+        or unavailable mode is refused with a message listing the ones that work here)."""
+        return self._answerer(self._current(), mode)
+
+    def _answerer(self, loaded: _Loaded, mode: str | None):
         from czqa.answering.registry import modes
 
-        self.warm_up()
         name = mode or self.default_mode
-        if name not in self._answerers:
-            spec = modes().get(name)
-            if spec is None:
-                raise UsageError(f"Unknown answer mode {name!r}; available: {', '.join(available_modes(self.settings))}.")
-            with self._answerer_lock:
-                if name not in self._answerers:
-                    self._answerers[name] = spec.factory(self.corpus)
-        return self._answerers[name]
+        found = loaded.answerers.get(name)
+        if found is not None:
+            return found
+        spec = modes().get(name)
+        if spec is None:
+            raise UsageError(f"Unknown answer mode {name!r}; available: {', '.join(available_modes(self.settings))}.")
+        with loaded.answerer_lock:
+            if name not in loaded.answerers:
+                loaded.answerers[name] = spec.factory(loaded.corpus)
+            return loaded.answerers[name]
 
     @property
     def default_mode(self) -> str:
@@ -150,14 +241,17 @@ class QA:
 
     def query(self, question: str, *, top_k: int | None = None):
         """Retrieve for ``question``: the candidate chunks an answerer reads and the passages shown."""
+        self.validate(question)  # a bad question is refused before anything is loaded
+        return self._query(self._current(), question, top_k=top_k)
+
+    def _query(self, loaded: _Loaded, question: str, *, top_k: int | None):
         from czqa.answering.registry import Query
 
         q = self.validate(question)
-        self.warm_up()
         top_k = self._top_k(top_k)
-        qvec = self.encoder.encode([q])[0]
-        hits = self.retriever.search(qvec, q, top_k=max(top_k, CANDIDATE_CHUNKS))
-        return Query(question=q, vector=qvec, hits=hits, passages=[self._passage(h) for h in hits[:top_k]])
+        qvec = loaded.encoder.encode([q])[0]
+        hits = loaded.retriever.search(qvec, q, top_k=max(top_k, CANDIDATE_CHUNKS))
+        return Query(question=q, vector=qvec, hits=hits, passages=[self._passage(loaded, h) for h in hits[:top_k]])
 
     def _top_k(self, top_k) -> int:
         if top_k is None:

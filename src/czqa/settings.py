@@ -56,6 +56,31 @@ class IngestSettings(BaseModel):
     )
 
 
+class IndexSettings(BaseModel):
+    """How the vector index is chosen when an index is built and searched when it is asked.
+
+    Exact search (FAISS ``IndexFlatIP``) reads every vector per question: ideal for small
+    collections, and the cost that grows with them. From ``ivf_above`` vectors ``auto`` builds an
+    inverted-file index instead (IVF: k-means cells, trained during the build; only the
+    ``nprobe`` cells nearest the question are read), with 8-bit scalar-quantized codes
+    (``ivf-sq8``: a quarter of the memory; the candidates are re-scored on the exact vectors).
+    Set by ``CZQA_INDEX__VECTOR_INDEX`` (``auto``, ``flat``, ``ivf``, ``ivf-sq8``; read at
+    build) and ``CZQA_INDEX__NPROBE`` (read at load). The kind built is recorded in the index
+    manifest (``vector_index``, e.g. ``faiss-ivf4096-sq8``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    vector_index: Literal["auto", "flat", "ivf", "ivf-sq8"] = Field(
+        "auto", description="auto: flat below ivf_above vectors, ivf-sq8 from there"
+    )
+    ivf_above: int = Field(50_000, ge=1, description="auto builds an IVF index for this many vectors or more")
+    nprobe: int = Field(64, ge=1, description="IVF cells searched per question: higher finds more, slower")
+    candidates: int = Field(
+        50, ge=1, description="chunks each ranking (dense, lexical) contributes before fusion, at least"
+    )
+
+
 class LLMSettings(BaseModel):
     """The optional generative answer mode (``mode="llm"``); see :mod:`czqa.answering.llm`.
 
@@ -111,7 +136,9 @@ class WebSettings(BaseModel):
         default_factory=list,
         description="other origins (scheme://host[:port]) whose pages may call the server; empty: same origin only",
     )
-    max_upload_mb: float = Field(1.0, ge=0, description="largest file the upload route accepts, in MB (the page has no upload)")
+    max_upload_mb: float = Field(
+        5.0, ge=0, description="largest file the page accepts, in MB: a document added from the Sources panel, and any request to the upload route"
+    )
     concurrency: int = Field(4, ge=1, description="questions answered at once; answering is CPU-bound")
     queue_size: int = Field(256, ge=1, description="questions that may wait; beyond it visitors are told to retry")
 
@@ -132,6 +159,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="passages shown with an answer")
     chunking: ChunkingSettings = ChunkingSettings()
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
     auto_build: bool = Field(
         True, description="Build or refresh the index when it is missing or stale, instead of failing."
     )
@@ -143,9 +171,28 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        """``CZQA_INDEX`` names the index folder (``index_dir``), and would also be read as the
+        whole ``index`` group (not JSON: an error); the group is read field by field instead
+        (``CZQA_INDEX__NPROBE`` …), from the environment and ``.env`` alike."""
+        for source in (env_settings, dotenv_settings):
+            _index_group_by_field(source)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
+
+    @classmethod
     def from_env(cls, **overrides) -> "Settings":
         """Settings from the environment, with ``overrides`` (None values ignored) on top."""
         return load_settings(**overrides)
+
+
+def _index_group_by_field(source) -> None:
+    """Make an environment source read the ``index`` group only from ``CZQA_INDEX__*`` variables."""
+    whole = source.get_field_value
+
+    def get_field_value(field, field_name):
+        return (None, field_name, True) if field_name == "index" else whole(field, field_name)
+
+    source.get_field_value = get_field_value
 
 
 _TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "path": "a path"}

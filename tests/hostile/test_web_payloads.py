@@ -22,7 +22,7 @@ async def _echo(scope, receive, send):
 
 
 def call(body: bytes, path: str = "/gradio_api/queue/join", method: str = "POST") -> tuple[int, bytes]:
-    app = EventPayloadCheck(_echo, inputs_of=lambda i: {0: 5}.get(i))
+    app = EventPayloadCheck(_echo, inputs_of=lambda fn_index=None, api_name=None: {0: 5, "ask": 3}.get(fn_index if api_name is None else api_name))
     sent: list[dict] = []
     pieces = [body[:10], body[10:]]
 
@@ -40,6 +40,16 @@ def call(body: bytes, path: str = "/gradio_api/queue/join", method: str = "POST"
 def test_wrong_number_of_inputs_is_refused_with_a_reason():
     status, body = call(json.dumps({"data": ["only the question"], "fn_index": 0}).encode())
     assert status == 422 and b"takes 5 input value(s), not 1" in body
+
+
+def test_api_routes_are_checked_by_the_event_name_in_the_path():
+    one = json.dumps({"data": ["x" * 50]}).encode()
+    status, body = call(one, path="/gradio_api/call/ask")
+    assert status == 422 and b"takes 3 input value(s), not 1" in body
+    assert call(one, path="/gradio_api/run/ask/")[0] == 422
+    three = json.dumps({"data": ["q", [], "reader"]}).encode()
+    assert call(three, path="/gradio_api/call/ask")[0] == 200
+    assert call(one, path="/gradio_api/call/unknown")[0] == 200
 
 
 def test_bodies_that_are_not_event_requests_are_refused():
@@ -60,4 +70,6 @@ def test_the_served_page_refuses_a_short_event_request(chat_server):
     config = httpx.get(chat_server + "config", timeout=30).json()
     ask = next(d for d in config["dependencies"] if d.get("api_name") == "ask")
     r = httpx.post(chat_server + "gradio_api/queue/join", json={"data": ["x"], "fn_index": ask["id"], "session_hash": "h"}, timeout=30)
+    assert r.status_code == 422 and "input value(s), not 1" in r.text
+    r = httpx.post(chat_server + "gradio_api/call/ask", json={"data": ["x"]}, timeout=30)
     assert r.status_code == 422 and "input value(s), not 1" in r.text

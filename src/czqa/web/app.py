@@ -46,6 +46,7 @@ from czqa.web.document import render_document, render_missing  # noqa: E402
 from czqa.web.panel import DOCUMENT_PATH, stack_panels  # noqa: E402
 from czqa.web.payloads import EventPayloadCheck  # noqa: E402
 from czqa.web.render import esc, render_documents  # noqa: E402
+from czqa.web.uploads import UPLOAD_TYPES, Shown, add_files, documents_html, indexed, remove_file  # noqa: E402
 from czqa.web.script import head  # noqa: E402
 from czqa.settings import Settings, WebSettings  # noqa: E402
 from czqa.web.chat import ChatSession  # noqa: E402
@@ -186,7 +187,8 @@ def build_app(
                 gr.Markdown("## Sources", elem_id="czqa-sources-head")
                 sources = gr.HTML(stack_panels(session.empty_sources(), []), elem_id="czqa-sources", js_on_load=None)
                 # Which files the answers can come from, and every file that was left out and why.
-                gr.HTML(render_documents(session.qa.data.ingest_report), elem_id="czqa-documents", js_on_load=None)
+                documents = gr.HTML(render_documents(session.qa.data.ingest_report), elem_id="czqa-documents", js_on_load=None)
+                manage = DocumentManager(session)
 
         # No progress overlays: the reply itself says "Searching the documents…", and a failed
         # request (the busy reply) is a toast, not "Error" drawn over the conversation.
@@ -197,7 +199,56 @@ def build_app(
             examples_block.load_input_event.then(**io, api_name=False)
         clear_btn.click(clear, outputs=[chatbot, sources, turns, box, panels], api_name="clear")
         chatbot.clear(clear, outputs=[chatbot, sources, turns, box, panels], api_name=False)
+        manage.wire(app, documents)
     return app
+
+
+class DocumentManager:
+    """The Sources column's "Add or remove documents" block; the logic is :mod:`czqa.web.uploads`.
+
+    Remove asks first (the button turns into "Confirm remove"); both refresh the shared session,
+    so every visitor's next question sees the change. One folder change runs at a time.
+    """
+
+    def __init__(self, session: ChatSession) -> None:
+        self.session = session
+        with gr.Accordion("Add or remove documents", open=False, elem_id="czqa-manage"):
+            self.upload = gr.File(label="Add documents (.txt, .md, .html)", file_count="multiple", type="filepath",
+                                  file_types=list(UPLOAD_TYPES), elem_id="czqa-upload", height=120)
+            with gr.Row(equal_height=True, elem_id="czqa-remove-row"):
+                self.pick = gr.Dropdown(indexed(session), value=None, label="Remove a document",
+                                        elem_id="czqa-remove-pick", scale=3)
+                self.remove = gr.Button("Remove", elem_id="czqa-remove", size="sm", variant="secondary",
+                                        scale=1, min_width=90)
+            self.status = gr.HTML("", elem_id="czqa-manage-status", js_on_load=None)
+            self.armed = gr.State(None)  # the document a first press of Remove asked to confirm
+
+    def _shown(self, shown: Shown) -> tuple:
+        if not shown.busy:
+            (gr.Info if shown.ok else gr.Warning)(shown.message)
+        choices = gr.skip() if shown.busy else gr.update(choices=indexed(self.session), value=None)
+        return shown.documents, shown.status, choices, None
+
+    def add(self, files):
+        for shown in add_files(self.session, files or []):
+            yield self._shown(shown)
+
+    def ask_remove(self, source, armed):
+        if not source or armed != source:  # the first press only asks
+            label = "Confirm remove" if source else "Remove"
+            return gr.skip(), "", gr.skip(), gr.skip(), source or None, gr.update(value=label)
+        return *self._shown(remove_file(self.session, source)), None, gr.update(value="Remove")
+
+    def wire(self, app: gr.Blocks, documents: gr.HTML) -> None:
+        once = dict(api_name=False, show_progress="hidden", concurrency_limit=1, concurrency_id="czqa-folder")
+        self.upload.upload(self.add, inputs=[self.upload], outputs=[documents, self.status, self.pick, self.upload], **once)
+        self.remove.click(self.ask_remove, inputs=[self.pick, self.armed],
+                          outputs=[documents, self.status, self.pick, self.upload, self.armed, self.remove], **once)
+        self.pick.change(lambda: (None, gr.update(value="Remove")), outputs=[self.armed, self.remove],
+                         api_name=False, show_progress="hidden")
+        # A page loaded after an upload shows the folder as it is now, not as it was at start.
+        app.load(lambda: (documents_html(self.session), gr.update(choices=indexed(self.session), value=None)),
+                 outputs=[documents, self.pick], api_name=False, show_progress="hidden")
 
 
 def _is_loopback(host: str) -> bool:
@@ -291,7 +342,7 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
         run_history=False,
         max_file_size=int(web.max_upload_mb * 1024 * 1024),
     )
-    server_app.add_middleware(EventPayloadCheck, inputs_of=lambda i: _inputs_of(blocks, i))
+    server_app.add_middleware(EventPayloadCheck, inputs_of=lambda **event: _inputs_of(blocks, **event))
     server_app.add_middleware(BusyReply, clock=clock, queue_size=web.queue_size, concurrency=web.concurrency)
     server_app.add_middleware(
         SecurityMiddleware,
@@ -301,7 +352,12 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
     return server_app
 
 
-def _inputs_of(blocks: gr.Blocks, fn_index: int) -> int | None:
+def _inputs_of(blocks: gr.Blocks, *, fn_index: int | None = None, api_name: str | None = None) -> int | None:
+    """Values an event takes: all its inputs from the page's queue, all but its State inputs from
+    the API routes (the API never carries State). None for an event that does not exist."""
+    if api_name is not None:
+        fn = next((f for f in blocks.fns.values() if f.api_name == api_name), None)
+        return None if fn is None else sum(not isinstance(i, gr.State) for i in fn.inputs)
     fn = blocks.fns.get(fn_index)
     return None if fn is None else len(fn.inputs)
 

@@ -18,6 +18,7 @@ from czqa.errors import CzqaError, InvalidQuestion
 from czqa.answering.conversation import choose_question, next_turn
 from czqa.answering.followup import Resolution, Turn, resolve_followup
 from czqa.types import Answer, Delta
+from czqa.index.build import BuildReport
 from czqa.qa import QA, available_modes
 from czqa.web.folder import FolderInfo, folder_info
 from czqa.web.render import (
@@ -62,6 +63,17 @@ class ChatSession:
         sources = describe_sources(qa.texts)
         return cls(qa=qa, sources=sources, folder=folder_info(qa.settings.seeds_dir, sources))
 
+    def refresh(self) -> BuildReport:
+        """Re-read the documents folder (a file was added or removed from the page) and show the
+        result: the QA answers from the new index, and the Sources panel knows the new titles.
+
+        Serialized by :meth:`QA.refresh`; the titles are swapped in one assignment after it, so
+        a reply in flight renders with either the old map or the new one, never a half-built one.
+        """
+        report = self.qa.refresh()
+        self.sources = describe_sources(self.qa.texts)
+        return report
+
     def empty_sources(self) -> str:
         return render_sources(None, sources=self.sources)
 
@@ -72,6 +84,7 @@ class ChatSession:
         history = list(history or [])
         turns = list(turns or [])
         mode = mode or available_modes(self.qa.settings)[0]
+        sources = self.sources  # one titles map per reply, even if a refresh swaps it meanwhile
         text = message if isinstance(message, str) else ""
         try:
             self.qa.validate(text)
@@ -88,7 +101,7 @@ class ChatSession:
         user = {"role": "user", "content": render_user(text)}
         yield Screen(
             messages=[*history, user, {"role": "assistant", "content": render_searching(resolution=resolution)}],
-            sources_html=render_sources(None, sources=self.sources, resolution=resolution),
+            sources_html=render_sources(None, sources=sources, resolution=resolution),
             turns=turns,
             textbox="",
             resolution=resolution,
@@ -110,7 +123,7 @@ class ChatSession:
                     streamed += event.text
                     yield Screen(
                         messages=[*history, user, {"role": "assistant", "content": render_streaming(streamed, resolution=resolution)}],
-                        sources_html=render_sources(None, sources=self.sources, resolution=resolution),
+                        sources_html=render_sources(None, sources=sources, resolution=resolution),
                         turns=turns,
                         textbox="",
                         resolution=resolution,
@@ -121,9 +134,9 @@ class ChatSession:
                         messages=[
                             *history,
                             user,
-                            {"role": "assistant", "content": render_answer(event, sources=self.sources, resolution=resolution)},
+                            {"role": "assistant", "content": render_answer(event, sources=sources, resolution=resolution)},
                         ],
-                        sources_html=render_sources(event, sources=self.sources, resolution=resolution),
+                        sources_html=render_sources(event, sources=sources, resolution=resolution),
                         turns=[*turns, turn],
                         textbox="",
                         answer=event,
