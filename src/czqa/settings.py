@@ -76,9 +76,6 @@ class IndexSettings(BaseModel):
     )
     ivf_above: int = Field(50_000, ge=1, description="auto builds an IVF index for this many vectors or more")
     nprobe: int = Field(64, ge=1, description="IVF cells searched per question: higher finds more, slower")
-    candidates: int = Field(
-        50, ge=1, description="chunks each ranking (dense, lexical) contributes before fusion, at least"
-    )
 
 
 class LLMSettings(BaseModel):

@@ -8,6 +8,11 @@ passages and nothing else, and the report says exactly how much was embedded.
 Texts are embedded in batches of ``EMBED_BATCH``, each committed to the index folder's embedding
 cache (:mod:`czqa.index.cache`) as it finishes: a build killed at 50% and started again embeds
 only the other half. The cache is removed once the new index is saved.
+
+The vector index kind is chosen here, from the number of chunks and ``settings.index``
+(:func:`czqa.index.ivf.choose_kind`): exact FAISS search below ``ivf_above`` chunks, an IVF index
+trained on this build's vectors from there. Changing the setting does not make an index stale;
+the next build uses it (reusing every vector, so nothing is embedded again).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from czqa.ingest.documents import Document, FileIssue, IngestReport, ingest, iss
 from czqa.embed.encoder import DIMENSION, MAX_WORDPIECES, MODEL_NAME, Encoder, count_wordpieces
 from czqa.errors import IndexUnusable
 from czqa.index.cache import EmbeddingCache, remove_caches
+from czqa.index.ivf import choose_kind
 from czqa.ingest.sentences import split_sentences
 from czqa.settings import ChunkingSettings, Settings
 from czqa.index.store import (
@@ -235,7 +241,7 @@ def build_index(
     docs, issues = _documents(settings, docs, skipped)
     if previous is None:
         try:
-            previous = load_index(settings.index_dir, documents=docs)
+            previous = load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe)
         except IndexUnusable:
             previous = None
     compatible = (
@@ -289,6 +295,8 @@ def build_index(
             czqa_version=__version__,
             pipeline_version=PIPELINE_VERSION,
             model=model_info(encoder),
+            # exact below settings.index.ivf_above chunks, IVF (trained now) from there
+            vector_index=choose_kind(settings.index.vector_index, len(chunks), ivf_above=settings.index.ivf_above),
             chunking=settings.chunking,
             files={d.source: d.sha256 for d in docs},
             skipped={i.path: i.reason for i in report.ingest.skipped},
@@ -303,7 +311,7 @@ def build_index(
     report.chunks, report.sentences = len(chunks), len(sentences)
     report.seconds = time.perf_counter() - started
     log.info("index built: %s", report.summary())
-    return load_index(settings.index_dir, documents=docs), report
+    return load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe), report
 
 
 def index_command(settings: Settings) -> str:
@@ -327,7 +335,7 @@ def ensure_index(
     """
     docs, issues = _documents(settings, docs, skipped)
     try:
-        data = load_index(settings.index_dir, documents=docs)
+        data = load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe)
     except IndexUnusable as exc:
         if not settings.auto_build:
             raise IndexUnusable(f"{exc} Build it with: {index_command(settings)}") from exc

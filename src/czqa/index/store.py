@@ -4,16 +4,20 @@ Layout of ``embeddings/``::
 
     manifest.json            what was built, from what (model, chunking, seed sha256s), and which
                              generation folder holds the data, with a sha256 of every data file
-    gen-<hash>/chunks.faiss  chunk vectors (the VectorIndex backend's file; FAISS inner product)
+    gen-<hash>/chunks.faiss  chunk vectors (the VectorIndex backend's file: FAISS exact or IVF)
+    gen-<hash>/chunks.npy    exact chunk vectors (float32), only beside an IVF index
     gen-<hash>/chunks.json   chunk metadata (id, source, start, end, text, embed_text)
     gen-<hash>/sentences.json  sentence spans and their visible text
     gen-<hash>/sentences.npy sentence embeddings (float32; loaded with allow_pickle=False)
 
+The ``.npy`` files are memory-mapped on load, so memory holds the vectors that questions read,
+not every vector of the collection (see :mod:`czqa.index.ivf` for the index kinds).
+
 A build writes a new generation folder first and only then replaces ``manifest.json`` with
 ``os.replace``; a crash at any point leaves the previous manifest pointing at the previous, intact
-generation. Nothing is pickled. Loading verifies every data file against the manifest, and the
-metadata against the documents (:func:`verify`), so a damaged or tampered index is reported,
-never half-used.
+generation. Nothing is pickled. Loading verifies every data file against the manifest (large
+vector files by spot checks, :mod:`czqa.index.digest`), and the metadata against the documents
+(:func:`verify`), so a damaged or tampered index is reported, never half-used.
 
 Writers hold an advisory lock (POSIX ``flock`` on the folder) while they save, so whoever holds it
 knows that temporary files (``.tmp-*``, ``.manifest.json.<id>``) are a dead writer's, and
@@ -45,7 +49,8 @@ from czqa.errors import IndexLocationError, IndexUnusable
 from czqa.ingest.chunking import Chunk
 from czqa.ingest.clean import visible_text
 from czqa.ingest.documents import Document, FileIssue, IngestReport, issue_kind
-from czqa.index.vectors import VectorIndex, new_index, open_index
+from czqa.index.digest import all_finite, finite, matches, sha256_file, spot_checks
+from czqa.index.vectors import VectorIndex, new_index, open_index, open_matrix
 from czqa.settings import ChunkingSettings
 
 try:
@@ -85,6 +90,7 @@ class Manifest(BaseModel):
     generation: str
     previous_generation: str | None = None  # kept on disk for readers that read the old manifest
     data: dict[str, str]  # data file name -> sha256
+    spot_checks: dict[str, str] = {}  # data file name -> what load checks instead (files over 64 MiB)
     chunks: int
     sentences: int
     built_at: str
@@ -151,17 +157,11 @@ class IndexData:
 MANIFEST = "manifest.json"
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _matches(folder: Path, data: dict[str, str]) -> bool:
-    """Does ``folder`` hold exactly these files with these sha256s?"""
-    return all((folder / name).is_file() and _sha256_file(folder / name) == digest for name, digest in data.items())
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _write_json(path: Path, obj) -> None:
@@ -264,9 +264,13 @@ def save_index(
             old = None
         tmp = Path(tempfile.mkdtemp(dir=index_dir, prefix=".tmp-"))
         try:
+            if not (all_finite(chunk_vectors) and all_finite(sentence_vectors)):
+                raise ValueError("the encoder returned vectors that are not finite")  # load checks only samples
             vectors = new_index(manifest_fields.get("vector_index", DEFAULT_VECTOR_INDEX), manifest_fields["model"].dimension)
             vectors.add(chunk_vectors)
             vectors.save(tmp)
+            if vectors.kind != DEFAULT_VECTOR_INDEX:  # approximate: keep the exact vectors beside it
+                _save_npy(tmp / "chunks.npy", chunk_vectors)
             _write_json(
                 tmp / "chunks.json",
                 [
@@ -275,11 +279,8 @@ def save_index(
                 ],
             )
             _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.embed_text] for s in sentences])
-            with open(tmp / "sentences.npy", "wb") as f:
-                np.save(f, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-            data = {p.name: _sha256_file(p) for p in sorted(tmp.iterdir())}
+            _save_npy(tmp / "sentences.npy", sentence_vectors)
+            data = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}
             generation = "gen-" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
             previous = old.generation if old and old.generation != generation else (old.previous_generation if old else None)
             manifest = Manifest(
@@ -287,12 +288,13 @@ def save_index(
                 generation=generation,
                 previous_generation=previous,
                 data=data,
+                spot_checks=spot_checks(tmp),
                 chunks=len(chunks),
                 sentences=len(sentences),
                 built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             )
             target = index_dir / generation
-            if target.exists() and _matches(target, data):
+            if target.exists() and matches(target, data):
                 shutil.rmtree(tmp)  # identical content already on disk (and intact)
             else:
                 if target.exists():  # same name but damaged: it was unusable anyway
@@ -341,11 +343,12 @@ def _sweep_if_free(index_dir: Path) -> None:
         log.info("could not clean %s: %s", index_dir, exc)
 
 
-def load_index(index_dir: Path, *, documents: Iterable[Document] | None = None) -> IndexData:
+def load_index(index_dir: Path, *, documents: Iterable[Document] | None = None, nprobe: int | None = None) -> IndexData:
     """Load and verify the current generation. Raises IndexUnusable with the reason.
 
     With ``documents`` (the seeds as read now), each chunk and sentence of a document whose
     sha256 still matches the manifest is checked against that document's text (:func:`verify`).
+    ``nprobe``: IVF cells an approximate index reads per search (``IndexSettings.nprobe``).
     """
     manifest = read_manifest(index_dir)
     if manifest is None:
@@ -354,15 +357,15 @@ def load_index(index_dir: Path, *, documents: Iterable[Document] | None = None) 
         raise IndexUnusable(f"The index in {index_dir} has format {manifest.format}; this czqa reads {FORMAT_VERSION}.")
     _sweep_if_free(index_dir)
     gen = index_dir / manifest.generation
-    if not _matches(gen, manifest.data):
+    if not matches(gen, manifest.data, manifest.spot_checks):
         raise IndexUnusable(f"The index in {gen} is damaged: a data file is missing or does not match its checksum.")
     try:
-        vectors = open_index(manifest.vector_index, gen)
+        exact = open_matrix(gen / "chunks.npy") if "chunks.npy" in manifest.data else None
+        vectors = open_index(manifest.vector_index, gen, exact=exact, nprobe=nprobe)
         raw_chunks = json.loads((gen / "chunks.json").read_text(encoding="utf-8"))
         chunks = [Chunk(**c) for c in raw_chunks]
         sentences = [SentenceRecord(*row) for row in json.loads((gen / "sentences.json").read_text(encoding="utf-8"))]
-        with open(gen / "sentences.npy", "rb") as f:
-            sentence_vectors = np.load(f, allow_pickle=False)
+        sentence_vectors = open_matrix(gen / "sentences.npy")
     except Exception as exc:  # checksums matched, so this is a czqa bug or a foreign index
         raise IndexUnusable(f"The index in {gen} could not be read: {exc}") from exc
     if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
@@ -397,7 +400,7 @@ def verify(data: IndexData, documents: Iterable[Document] | None = None) -> None
     if unknown:
         raise IndexUnusable(f"{where} is damaged: it quotes {unknown[0]}, a file its manifest does not list.")
     sv = data.sentence_vectors
-    if sv.ndim != 2 or (len(sv) and sv.shape[1] != m.model.dimension) or not np.isfinite(sv).all():
+    if sv.ndim != 2 or (len(sv) and sv.shape[1] != m.model.dimension) or not finite(sv):
         raise IndexUnusable(f"{where} is damaged: its sentence vectors are not finite {m.model.dimension}-d vectors.")
     docs = {d.source: d for d in documents or () if m.files.get(d.source) == d.sha256}
     if not docs:

@@ -1,7 +1,9 @@
 """BM25 over chunks and sentences (bm25s), plus the stemmed term sets the answerer compares.
 
-Built in memory when an index is loaded (milliseconds for a corpus this size), so nothing about
-it needs to be kept in sync on disk.
+Built in memory when an index is loaded (milliseconds for the seeds; seconds at 100k chunks,
+where analysing every chunk's text is most of the load time), so nothing about it needs to be
+kept in sync on disk. A question's scores come from bm25s's sparse matrix (only the postings of
+its terms are read) and its best documents from a partial sort (:meth:`BM25.top`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from functools import lru_cache
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from czqa.index.vectors import top_rows
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
@@ -47,7 +51,8 @@ FUNCTION_WORDS = frozenset(
 
 def terms(text: str) -> list[str]:
     """Lower-cased, stop-word-free, Snowball-stemmed terms: the same analysis BM25 uses."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _stopwords()]
+    stop = _stopwords()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
     return _stemmer().stemWords(words)
 
 
@@ -94,6 +99,12 @@ class BM25:
         if not known:
             return np.zeros(self._n, dtype=np.float32)
         return np.asarray(self._model.get_scores(known), dtype=np.float32)
+
+    def top(self, scores: np.ndarray, k: int) -> np.ndarray:
+        """The rows of the ``k`` best documents with a positive score, best first, ties by row
+        (as a stable full sort would order them), from :meth:`scores`' array."""
+        matched = np.flatnonzero(scores > 0)
+        return matched[top_rows(scores[matched], k)]
 
     def idf(self, term: str) -> float:
         return self.frequencies.idf(term)
