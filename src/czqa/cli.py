@@ -78,7 +78,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if question == "-":  # `echo "Who …?" | czqa ask -`
         question = sys.stdin.read()
     extra = {"top_k": args.top_k} if args.top_k else {}
-    qa = QA(_settings(args, **extra))
+    qa = QA(_settings(args, **extra), show_progress=sys.stderr.isatty())
     qa.validate(question)  # fail fast on bad input, before loading anything
     if not args.json and sys.stdout.isatty():
         result = _stream_draft(qa, question, args.mode)

@@ -56,8 +56,13 @@ class QA:
     """Documents folder + index + answer modes: the one object every way in (CLI, chat page,
     evaluation, :func:`czqa.answer`) asks questions through."""
 
-    def __init__(self, settings: Settings | None = None, *, query_encoder=None, build_encoder=None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, query_encoder=None, build_encoder=None, show_progress: bool = False
+    ) -> None:
+        """``show_progress``: when the index must be built or refreshed first, show progress bars
+        on standard error (the CLI and ``czqa serve`` turn it on for a terminal)."""
         self.settings = settings or Settings.from_env()
+        self._show_progress = show_progress
         self._query_encoder = query_encoder
         self._build_encoder = build_encoder
         self._lock = threading.Lock()  # serializes loading and refreshing
@@ -119,7 +124,8 @@ class QA:
 
         docs, report = ingest(settings.seeds_dir, settings=settings.ingest, exclude=[settings.index_dir])
         data, built = ensure_index(
-            settings, docs=docs, skipped=report.refused + report.skipped, encoder=self._build_encoder
+            settings, docs=docs, skipped=report.refused + report.skipped, encoder=self._build_encoder,
+            show_progress=self._show_progress,
         )
         texts = {d.source: d.text for d in docs}
         aliases = AliasTable.from_texts(texts.values())

@@ -123,3 +123,15 @@ def test_a_stale_index_hint_is_the_exact_command(tmp_path):
     with pytest.raises(IndexUnusable, match="stale") as info:
         ensure_index(settings, encoder=HashingEncoder())
     assert f"czqa index --seeds '{seeds}' --out {tmp_path / 'idx'}" in str(info.value)
+
+
+def test_a_build_shows_progress_from_reading_to_embedding(tmp_path, capsys):
+    from doubles import HashingEncoder
+
+    seeds = tmp_path / "docs"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("The harbour opened in 1851. It handles grain and timber.\n" * 20)
+    build_index(Settings(seeds_dir=seeds, index_dir=tmp_path / "idx"), encoder=HashingEncoder(), show_progress=True)
+    err = capsys.readouterr().err
+    assert "Reading and chunking" in err and "Embedding" in err
+    assert err.index("Reading and chunking") < err.index("Embedding")

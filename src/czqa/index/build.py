@@ -191,6 +191,16 @@ def _documents(settings: Settings, docs: list[Document] | None, skipped: Issues 
     return docs, list(skipped or [])
 
 
+def _reading_bar(docs: list[Document], *, show_progress: bool):
+    """A progress bar over the characters of ``docs`` for cleaning, splitting and chunking: a
+    50 MB file takes most of a minute before the first text is embedded."""
+    if not show_progress or not docs:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=sum(len(d.text) for d in docs), unit="char", unit_scale=True, desc="Reading and chunking")
+
+
 def _embed(
     todo: list[str], known: dict[str, np.ndarray], encoder: Encoder, settings: Settings, *, batch: int, show_progress: bool
 ) -> tuple[int, int]:
@@ -206,13 +216,15 @@ def _embed(
         if show_progress and rest:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(rest), unit="text", desc="Embedding")
+            # Shown before the model loads (seconds of torch import), so the wait is never silent.
+            bar = tqdm(total=len(rest), unit="text", desc="Embedding (loading the model)")
         for i in range(0, len(rest), batch):
             part = rest[i : i + batch]
             vectors = np.asarray(encoder.encode(part), dtype=np.float32)
             cache.put(part, vectors)
             known.update(zip(part, vectors))
             if bar is not None:
+                bar.set_description("Embedding", refresh=False)
                 bar.update(len(part))
         if bar is not None:
             bar.close()
@@ -266,16 +278,21 @@ def build_index(
 
     chunks: list[Chunk] = []
     sentences: list[SentenceRecord] = []
+    reading = _reading_bar(docs, show_progress=show_progress)
     for doc in docs:
         if doc.source in previous_sources and previous.manifest.files.get(doc.source) == doc.sha256:
             chunks.extend(c for c in previous.chunks if c.source == doc.source)
             sentences.extend(s for s in previous.sentences if s.source == doc.source)
             report.files_reused += 1
-            continue
-        c, s = process_document(doc, settings.chunking)
-        chunks.extend(c)
-        sentences.extend(s)
-        report.files_processed.append(doc.source)
+        else:
+            c, s = process_document(doc, settings.chunking)
+            chunks.extend(c)
+            sentences.extend(s)
+            report.files_processed.append(doc.source)
+        if reading is not None:
+            reading.update(len(doc.text))
+    if reading is not None:
+        reading.close()
 
     todo = sorted({t for t in [c.embed_text for c in chunks] + [s.embed_text for s in sentences] if t not in known})
     report.resumed, report.embedded = _embed(
@@ -327,8 +344,10 @@ def ensure_index(
     docs: list[Document] | None = None,
     skipped: Issues | None = None,
     encoder: Encoder | None = None,
+    show_progress: bool = False,
 ) -> tuple[IndexData, BuildReport | None]:
-    """The index for ``settings``, fresh: loaded as is, or (with auto_build) built or refreshed.
+    """The index for ``settings``, fresh: loaded as is, or (with auto_build) built or refreshed
+    (with progress bars on standard error when ``show_progress``).
 
     Never returns a stale index: without auto_build a missing, damaged, tampered (its offsets
     checked against the documents on load) or stale index raises IndexUnusable with the reasons.
@@ -340,7 +359,7 @@ def ensure_index(
         if not settings.auto_build:
             raise IndexUnusable(f"{exc} Build it with: {index_command(settings)}") from exc
         log.warning("%s Building it now.", exc)
-        return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=None)
+        return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=None, show_progress=show_progress)
     encoder = encoder or default_encoder()
     reasons = staleness(data.manifest, docs, settings, encoder, indexed_sources={c.source for c in data.chunks})
     if not reasons:
@@ -348,4 +367,4 @@ def ensure_index(
     if not settings.auto_build:
         raise IndexUnusable(f"The index in {settings.index_dir} is stale: {'; '.join(reasons)}. Refresh it with: {index_command(settings)}")
     log.warning("The index is stale (%s); refreshing it.", "; ".join(reasons))
-    return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=data)
+    return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=data, show_progress=show_progress)

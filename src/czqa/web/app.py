@@ -403,7 +403,7 @@ def one_blas_thread_per_answer(*, concurrency: int) -> None:
 def serve(*, host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None) -> None:
     """Load the index, then serve the chat page until interrupted."""
     settings = settings or Settings.from_env()
-    qa = QA(settings)
+    qa = QA(settings, show_progress=sys.stderr.isatty())
     session = ChatSession.start(qa)
     app = create_server_app(session, host=host, port=port, web=settings.web)
     sock = listen(host, port)
