@@ -43,3 +43,13 @@ class ScriptedBackend:
         self.sent.append(messages)
         for i in range(0, len(self.reply), self.piece):
             yield self.reply[i : i + self.piece]
+
+
+def docs_folder(root, files: dict[str, str], *, name: str = "seeds"):
+    """A documents folder ``root/name`` holding ``files`` (name -> UTF-8 text): the small corpora
+    the index and ingestion tests build from."""
+    folder = root / name
+    folder.mkdir()
+    for file_name, text in files.items():
+        (folder / file_name).write_text(text, encoding="utf-8")
+    return folder

@@ -18,7 +18,7 @@ from czqa.index.build import build_index, ensure_index
 from czqa.index.store import MANIFEST, load_index
 from czqa.ingest.documents import read_seeds
 from czqa.settings import IngestSettings, Settings
-from doubles import HashingEncoder
+from doubles import HashingEncoder, docs_folder
 
 DOC = "The Quenford Lantern Festival began in 1987. It was founded by Mira Talvik, a glassblower.\n"
 FOUNDED = "It was founded by Mira Talvik, a glassblower."
@@ -26,9 +26,7 @@ FOUNDED = "It was founded by Mira Talvik, a glassblower."
 
 @pytest.fixture
 def built(tmp_path):
-    seeds = tmp_path / "docs"
-    seeds.mkdir()
-    (seeds / "festival.txt").write_text(DOC, encoding="utf-8")
+    seeds = docs_folder(tmp_path, {"festival.txt": DOC}, name="docs")
     settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index", auto_build=False)
     build_index(settings, encoder=HashingEncoder())
     return settings

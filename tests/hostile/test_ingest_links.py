@@ -15,7 +15,7 @@ from czqa.index.build import build_index
 from czqa.index.store import load_index
 from czqa.ingest.documents import ingest
 from czqa.settings import IngestSettings, Settings
-from doubles import HashingEncoder
+from doubles import HashingEncoder, docs_folder
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or os.name != "posix", reason="needs symbolic links")
 
@@ -26,9 +26,7 @@ SECRET = "The vault code is 7391 and the spare key hangs behind the boiler.\n"
 @pytest.fixture
 def folder(tmp_path):
     """seeds/ with one document, and a private file beside it (outside the folder)."""
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "good.txt").write_text(PROSE, encoding="utf-8")
+    seeds = docs_folder(tmp_path, {"good.txt": PROSE})
     private = tmp_path / "private"
     private.mkdir()
     (private / "secret.txt").write_text(SECRET, encoding="utf-8")

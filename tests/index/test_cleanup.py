@@ -14,16 +14,14 @@ import pytest
 from czqa.index.build import build_index
 from czqa.index.store import MANIFEST, load_index, sweep
 from czqa.settings import Settings
-from doubles import HashingEncoder
+from doubles import HashingEncoder, docs_folder
 
 PROSE = "The harbour bridge reopened on Monday after a two-year repair that cost 84 million euros.\n"
 
 
 @pytest.fixture
 def settings(tmp_path):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "a.txt").write_text(PROSE, encoding="utf-8")
+    seeds = docs_folder(tmp_path, {"a.txt": PROSE})
     return Settings(seeds_dir=seeds, index_dir=tmp_path / "index")
 
 

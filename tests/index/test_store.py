@@ -1,5 +1,4 @@
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -8,6 +7,7 @@ from czqa.index.build import build_index, ensure_index
 from czqa.errors import IndexUnusable
 from czqa.settings import Settings
 from czqa.index.store import MANIFEST, load_index, read_manifest
+from doubles import docs_folder
 
 LETTER = "Dear reader,\n\nThe bridge reopened on Monday after a two-year repair that cost 84 million euros. " * 3
 NEWS = "The city council approved the new budget on Friday. The vote was seven to two in favour of the plan.\n"
@@ -15,10 +15,7 @@ NEWS = "The city council approved the new budget on Friday. The vote was seven t
 
 @pytest.fixture
 def small(tmp_path):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "a.txt").write_text(LETTER, encoding="utf-8")
-    (seeds / "b.md").write_text(NEWS, encoding="utf-8")
+    seeds = docs_folder(tmp_path, {"a.txt": LETTER, "b.md": NEWS})
     return Settings(seeds_dir=seeds, index_dir=tmp_path / "embeddings", auto_build=True)
 
 
