@@ -179,3 +179,20 @@ def test_quiet_and_verbose_change_logging(tmp_path):
 def test_top_k_above_the_limit_is_a_usage_error():
     r = czqa("ask", "--top-k", "51", "Who founded Binance?")
     assert r.returncode == 2 and "at most 50" in r.stderr
+
+
+def test_a_file_system_error_is_one_line_not_a_traceback(monkeypatch, capsys):
+    """Found by bench/fuzz.py: `--index <300 characters>` ended in an OSError traceback."""
+    import errno
+
+    import czqa.cli as cli
+
+    def full_disk(args):
+        raise OSError(errno.ENOSPC, "No space left on device", "/data/index/gen-1/chunks.json")
+
+    monkeypatch.setattr(cli, "cmd_schema", full_disk)
+    assert cli.main(["schema"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "czqa: error: No space left on device: /data/index/gen-1/chunks.json"
+    r = czqa("ask", "--index", "a" * 300, "Who founded Binance?")
+    assert r.returncode == 2 and "too long" in r.stderr and "Traceback" not in r.stderr

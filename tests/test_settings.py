@@ -50,3 +50,15 @@ def test_cli_bad_environment_is_one_line_and_exit_2():
     proc = subprocess.run([sys.executable, "-m", "czqa.cli", "ask", "x"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "CZQA_TOP_K" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_path_the_file_system_cannot_hold_is_a_settings_error():
+    import pytest
+
+    from czqa.errors import SettingsError
+    from czqa.settings import load_settings
+
+    with pytest.raises(SettingsError, match="too long for the file system"):
+        load_settings(index_dir="a" * 300)
+    with pytest.raises(SettingsError, match="NUL"):
+        load_settings(seeds_dir="docs\x00x")

@@ -329,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
         # stdout at devnull so the interpreter's final flush doesn't raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        # The file system refused something (disk full, permissions, a name it cannot hold):
+        # the user's to fix, so one line naming the file, not a traceback.
+        where = f": {exc.filename}" if exc.filename else ""
+        _say(f"czqa: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,10 +8,11 @@ optional ``.env`` file override them, validated: a bad value is one clear line, 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from czqa.errors import SettingsError
@@ -166,6 +167,18 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+
+    @field_validator("seeds_dir", "index_dir")
+    @classmethod
+    def _usable_path(cls, path: Path) -> Path:
+        """A folder path the file system can hold: no NUL, no name over 255 bytes, at most 4096
+        bytes in all (otherwise every later open fails with ENAMETOOLONG)."""
+        text = str(path)
+        if "\0" in text:
+            raise ValueError("a path cannot hold a NUL character")
+        if len(os.fsencode(text)) > 4096 or any(len(os.fsencode(part)) > 255 for part in path.parts):
+            raise ValueError("the path or one of its names is too long for the file system")
+        return path
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
