@@ -352,3 +352,17 @@ def test_earlier_panels_are_kept_folded_once_each():
     assert "<details" not in stack_panels(current, [])
     many = stack_panels(current, [f"<div>{i}</div>" for i in range(20)])
     assert "Sources of 8 earlier answers" in many and "<div>8</div>" not in many
+
+
+def test_context_sentences_are_cut_where_the_index_cuts_sentences():
+    """The context used to have a sentence rule of its own, which ended a sentence at "Mr."."""
+    doc = ("Opening words of the letter come first and run on for a while before anything happens. "
+           "The council met Mr. Ada Quill and Dr. Ben Ross at the harbour office on Monday. "
+           "Passage starts here and ends. "
+           "Afterwards the new plan was sent to Mr. Ross and the board for a vote next week. Then more.")
+    info = source_info("d.txt", doc)
+    start = doc.index("Passage starts")
+    end = start + len("Passage starts here and ends.")
+    before, after = context(info, start, end)
+    assert before == "The council met Mr. Ada Quill and Dr. Ben Ross at the harbour office on Monday."
+    assert after == "Afterwards the new plan was sent to Mr. Ross and the board for a vote next week."

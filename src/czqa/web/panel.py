@@ -19,15 +19,16 @@ from urllib.parse import urlencode
 
 from czqa.answering.followup import Resolution
 from czqa.ingest.clean import visible_text
+from czqa.ingest.sentences import split_span
 from czqa.types import Answer, Citation, Passage
 from czqa.web.markup import esc, fold, info_for, numbering, overlaps, source_label
 from czqa.web.sources import SourceInfo
 
 # How far to look around a passage for its neighbouring sentences, and the least a neighbour
-# should hold: a two-word fragment ("Mr. Teng") is not context.
+# should hold: a short heading line is not context.
 CONTEXT_CHARS = 320
 CONTEXT_MIN_CHARS = 40
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+|\n\s*\n")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 # A passage ranked near the top by both the meaning (dense) and the keyword (BM25) search scores
 # close to the best one; a passage only one of them ranks high scores about half of it (the
@@ -56,19 +57,26 @@ def context(info: SourceInfo, start: int, end: int) -> tuple[str, str]:
     text = info.text
     if not text or end > len(text):
         return "", ""
-    lo = max(0, start - CONTEXT_CHARS)
-    before = text[lo:start]
-    cuts = [m.end() for m in _SENTENCE_END.finditer(before) if len(before) - m.end() >= CONTEXT_MIN_CHARS]
-    if cuts:
-        before = before[cuts[-1] :]
-    elif lo > 0:
-        before = "… " + before.split(" ", 1)[-1]
-    after = text[end : end + CONTEXT_CHARS]
-    stops = [m.start() + 1 for m in _SENTENCE_END.finditer(after) if m.start() + 1 >= CONTEXT_MIN_CHARS]
-    if stops:
-        after = after[: stops[0]]
-    elif end + CONTEXT_CHARS < len(text):
-        after = after.rsplit(" ", 1)[0] + " …"
+    lo, hi = max(0, start - CONTEXT_CHARS), min(len(text), end + CONTEXT_CHARS)
+    # Sentence starts and ends come from the indexing splitter (abbreviations and initials do
+    # not end a sentence); a paragraph break is a cut too. The window's first (last) piece is cut
+    # by the window, not by a sentence, unless the window reaches the document's edge.
+    pieces = split_span(text, lo, start)
+    starts = [b for i, (b, _) in enumerate(pieces) if i > 0 or lo == 0]
+    starts += [m.end() for m in _PARAGRAPH_BREAK.finditer(text, lo, start)]
+    starts = [b for b in starts if start - b >= CONTEXT_MIN_CHARS]
+    if starts:
+        before = text[max(starts) : start]
+    else:
+        before = text[lo:start] if lo == 0 else "… " + text[lo:start].split(" ", 1)[-1]
+    pieces = split_span(text, end, hi)
+    ends = [e for i, (_, e) in enumerate(pieces) if i < len(pieces) - 1 or hi == len(text)]
+    ends += [m.start() for m in _PARAGRAPH_BREAK.finditer(text, end, hi)]
+    ends = [e for e in ends if e - end >= CONTEXT_MIN_CHARS]
+    if ends:
+        after = text[end : min(ends)]
+    else:
+        after = text[end:hi] if hi == len(text) else text[end:hi].rsplit(" ", 1)[0] + " …"
     if info.is_html:
         return visible_text(before, is_html=True), visible_text(after, is_html=True)
     return fold(before).strip(), fold(after).strip()
