@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,7 +59,8 @@ def test_a_path_the_file_system_cannot_hold_is_a_settings_error():
     from czqa.errors import SettingsError
     from czqa.settings import load_settings
 
-    with pytest.raises(SettingsError, match="too long for the file system"):
-        load_settings(index_dir="a" * 300)
+    with pytest.raises(SettingsError, match="too long for the file system") as info:
+        load_settings(index_dir=Path("a" * 300))
+    assert "PosixPath" not in str(info.value) and "='aaa" in str(info.value)
     with pytest.raises(SettingsError, match="NUL"):
         load_settings(seeds_dir="docs\x00x")

@@ -226,5 +226,7 @@ def load_settings(**overrides) -> Settings:
         for err in exc.errors():
             kind = err["type"].split("_")[0]
             expected = _TYPE_WORDS.get(kind, err["msg"].lower())
-            lines.append(f"{_variable(err['loc'])}={err.get('input')!r}: expected {expected} ({err['msg']})")
+            given = err.get("input")
+            given = str(given) if isinstance(given, Path) else given  # as typed, not PosixPath('…')
+            lines.append(f"{_variable(err['loc'])}={given!r}: expected {expected} ({err['msg']})")
         raise SettingsError("; ".join(lines)) from None
