@@ -46,7 +46,8 @@ def collect(qa: QA, questions) -> list[dict]:
         windows = []
         for chunk, s in answerer.scores(query):
             text, _, _ = answerer._span(chunk, s)
-            windows.append((s.margin, s.answerable, s.coverage, text))
+            # the answerer skips coverage while its weight is 0; the grid needs it for every window
+            windows.append((s.margin, s.answerable, answerer.coverage(q.question, chunk), text))
         rows.append({"answers": q.answers, "windows": windows})
     return rows
 

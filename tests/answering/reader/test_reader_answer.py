@@ -56,3 +56,18 @@ def test_planted_unanswerable_question_is_declined(planted):
 def test_a_value_question_gets_a_value(planted):
     a = planted.answer("When was the harbour at Velm dredged?")
     assert not a.abstained and a.short_answer == "1990"
+
+
+def test_no_pass_over_every_chunk_while_coverage_has_no_weight(planted, monkeypatch):
+    """The question-coverage term was calibrated to weight 0: building its idf table over the whole
+    corpus at load (seconds at 100k chunks) and per window is then wasted work."""
+    import czqa.answering.reader.answerer as module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("DocumentFrequencies built although coverage has no weight")
+
+    monkeypatch.setattr(module, "DocumentFrequencies", refuse)
+    answerer = module.ReaderAnswerer(planted.answerer("reader").corpus)
+    assert answerer.coverage_weight == 0.0
+    query = planted.query("Who founded the Quenford Lantern Festival?")
+    assert answerer.answer(query).short_answer == "Mira Talvik"

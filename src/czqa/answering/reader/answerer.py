@@ -48,12 +48,19 @@ class ReaderAnswerer:
         self.answerable_weight = float(decision.get("answerable_weight", 0.0))
         self.coverage_weight = float(decision.get("coverage_weight", 0.0))
         self.passages = rs.passages
-        aliases = corpus.aliases
-        self._frequencies = DocumentFrequencies(terms(aliases.expand(c.embed_text)) for c in corpus.data.chunks)
+        self._frequencies: DocumentFrequencies | None = None  # built on first use: a pass over every chunk
         self._chunk_terms: dict[int, set[str]] = {}
 
     def confidence(self, s: SpanScore) -> float:
         return s.margin + self.answerable_weight * s.answerable + self.coverage_weight * s.coverage
+
+    @property
+    def frequencies(self) -> DocumentFrequencies:
+        """Document frequencies of the (alias-expanded) chunk terms, built on first use."""
+        if self._frequencies is None:
+            expand = self.corpus.aliases.expand
+            self._frequencies = DocumentFrequencies(terms(expand(c.embed_text)) for c in self.corpus.data.chunks)
+        return self._frequencies
 
     def coverage(self, question: str, chunk: int) -> float:
         """The idf-weighted share of the question's terms that the passage holds (0..1)."""
@@ -64,7 +71,7 @@ class ReaderAnswerer:
         if have is None:
             have = set(terms(self.corpus.aliases.expand(self.corpus.data.chunks[chunk].embed_text)))
             self._chunk_terms[chunk] = have
-        weight = {t: self._frequencies.idf(t) for t in asked}
+        weight = {t: self.frequencies.idf(t) for t in asked}
         return sum(w for t, w in weight.items() if t in have) / sum(weight.values())
 
     def scores(self, query: Query) -> list[tuple[int, SpanScore]]:
@@ -72,11 +79,11 @@ class ReaderAnswerer:
         chunks = [h.chunk for h in query.hits[: self.passages]]
         texts = [self.corpus.data.chunks[c].text for c in chunks]
         read = self.reader.read(query.question, texts)
-        ranked = [
-            (chunks[s.passage], replace(s, coverage=self.coverage(query.question, chunks[s.passage])))
-            for s in read
-            if s.end > s.start
-        ]
+        # the coverage term costs a pass over every chunk's terms (at load) and one per window; skip
+        # it when calibration gave it no weight, as it did for the shipped weights
+        if self.coverage_weight:
+            read = [replace(s, coverage=self.coverage(query.question, chunks[s.passage])) for s in read]
+        ranked = [(chunks[s.passage], s) for s in read if s.end > s.start]
         ranked.sort(key=lambda cs: -self.confidence(cs[1]))
         return ranked
 
