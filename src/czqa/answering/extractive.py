@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from czqa.retrieve.lexical import BM25, terms
+from czqa.index.lexicon import TermRows
+from czqa.retrieve.lexical import terms
 from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
 from czqa.retrieve.retriever import Hit
 from czqa.answering.spans import AnswerType, Found, answer_type, find_spans, lowercase_words, normalize_value
@@ -75,20 +76,27 @@ class ExtractiveAnswerer:
         self.texts = texts
         self.threshold = corpus.settings.abstain_threshold
         self.aliases = corpus.aliases
-        expanded = [self.aliases.expand(s.embed_text) for s in data.sentences]
-        self.sentence_bm25 = BM25(expanded)
-        self._terms = [set(terms(t)) for t in expanded]
-        self._common = lowercase_words(texts.values())
+        # Each sentence's terms (aliases expanded) and their document frequencies: stored by the
+        # build for the index's own alias table, so starting costs nothing per sentence.
+        if self.aliases == data.aliases:
+            self.sentence_terms = data.derived.sentence_terms
+            self._common = data.derived.lowercase
+        else:
+            self.sentence_terms = TermRows.from_tokens(
+                [terms(self.aliases.expand(s.embed_text, s.source)) for s in data.sentences]
+            )
+            self._common = lowercase_words(texts.values())
 
     def _overlap(self, weights: dict[str, float], row: int) -> float:
         """Share of the question's (idf-weighted) terms that the sentence contains."""
         total = sum(weights.values())
-        have = sum(w for t, w in weights.items() if t in self._terms[row])
+        holds, ids = self.sentence_terms.holds(row), self.sentence_terms.id
+        have = sum(w for t, w in weights.items() if ids.get(t, -1) in holds)
         return have / total if total else 0.0
 
     def score_sentences(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> list[Scored]:
         kind = answer_type(question)
-        weights = {t: self.sentence_bm25.idf(t) ** 2 for t in set(terms(self.aliases.expand(question)))}
+        weights = {t: self.sentence_terms.idf(t) ** 2 for t in set(terms(self.aliases.expand(question)))}
         asked = self._asked(question)
         context: dict[int, float] = {}
         for hit in hits[:CANDIDATE_CHUNKS]:
@@ -116,20 +124,21 @@ class ExtractiveAnswerer:
         return f"{question} {' '.join(names)}" if names else question
 
     def _text(self, row: int) -> str:
-        s = self.data.sentences[row]
-        return self.texts[s.source][s.start : s.end]
+        start, end = self.data.sentences.span(row)
+        return self.texts[self.data.sentences.source(row)][start:end]
 
     def _citation(self, row: int) -> Citation:
-        s = self.data.sentences[row]
-        return Citation(source=s.source, start=s.start, end=s.end, quote=self._text(row))
+        start, end = self.data.sentences.span(row)
+        return Citation(source=self.data.sentences.source(row), start=start, end=end, quote=self._text(row))
 
     def _neighbours(self, row: int) -> list[int]:
         """Sentences within NEIGHBOURS of ``row`` in the same file, nearest first."""
-        src = self.data.sentences[row].source
+        sentences = self.data.sentences
+        src = sentences.source(row)
         out = []
         for d in range(1, NEIGHBOURS + 1):
             for r in (row - d, row + d):
-                if 0 <= r < len(self.data.sentences) and self.data.sentences[r].source == src:
+                if 0 <= r < len(sentences) and sentences.source(r) == src:
                     out.append(r)
         return out
 

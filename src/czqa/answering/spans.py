@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from czqa.answering.names import NOT_NAME, WEEKDAYS, find_names, is_initials
+from czqa.index.lexicon import lowercase_words  # noqa: F401  (stored with the index; imported from here too)
 
 AnswerType = Literal["person", "date", "amount", "number", "place", "duration"]
 
@@ -111,18 +112,6 @@ def _in_question(span: str, question: str) -> bool:
     q = question.lower()
     words = [w for w in re.findall(r"\w+", span.lower()) if len(w) > 1]
     return bool(words) and all(w in q for w in words)
-
-
-def lowercase_words(texts) -> frozenset[str]:
-    """Words the documents also write in lower case: "Prison", "Federal", "Crime" are words,
-    not names, so "Lompoc Federal Prison" is no person. Real names ("Richard Teng") only ever
-    appear capitalized. Links and slugs ("/highlights-from-richard-tengs-ama") are skipped:
-    a name is lower-cased there."""
-    words: set[str] = set()
-    for t in texts:
-        prose = re.sub(r"\S*[/_@#]\S*", " ", t)
-        words.update(re.findall(r"(?<![-\w])[a-z][a-z’']+(?![-\w])", prose))
-    return frozenset(words)
 
 
 def find_spans(kind: AnswerType, text: str, question: str, *, common: frozenset[str] = frozenset()) -> list[Found]:

@@ -11,7 +11,8 @@ only the other half. The cache is removed once the new index is saved.
 
 The vector index kind is chosen here, from the number of chunks and ``settings.index``
 (:func:`czqa.index.ivf.choose_kind`): exact FAISS search below ``ivf_above`` chunks, an IVF index
-trained on this build's vectors from there. Changing the setting does not make an index stale;
+trained on this build's vectors from there; with ``backend="milvus"`` a Milvus collection
+(:mod:`czqa.index.milvus`). Changing the setting does not make an index stale;
 the next build uses it (reusing every vector, so nothing is embedded again).
 """
 
@@ -32,6 +33,7 @@ from czqa.embed.encoder import DIMENSION, MAX_WORDPIECES, MODEL_NAME, Encoder, c
 from czqa.errors import IndexUnusable
 from czqa.index.cache import EmbeddingCache, remove_caches
 from czqa.index.ivf import choose_kind
+from czqa.index.milvus import KIND as MILVUS, check_server
 from czqa.ingest.sentences import split_sentences
 from czqa.settings import ChunkingSettings, Settings
 from czqa.index.store import (
@@ -249,11 +251,12 @@ def build_index(
     """
     started = time.perf_counter()
     check_index_location(settings.index_dir)
+    check_server(settings.index)  # a Milvus backend: reachable before any embedding
     encoder = encoder or default_encoder()
     docs, issues = _documents(settings, docs, skipped)
     if previous is None:
         try:
-            previous = load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe)
+            previous = load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe, index_settings=settings.index)
         except IndexUnusable:
             previous = None
     compatible = (
@@ -268,21 +271,23 @@ def build_index(
 
     # Vectors we already have, by visible text.
     known: dict[str, np.ndarray] = {}
-    previous_sources: set[str] = set()
+    previous_chunks: dict[str, list[Chunk]] = {}
+    previous_sentences: dict[str, list[SentenceRecord]] = {}
     if compatible:
-        previous_sources = {c.source for c in previous.chunks}
-        for c, v in zip(previous.chunks, previous.chunk_vectors()):
+        for c, v in zip(previous.chunks, previous.chunk_vectors()):  # each record read once
             known[c.embed_text] = v
+            previous_chunks.setdefault(c.source, []).append(c)
         for s, v in zip(previous.sentences, previous.sentence_vectors):
             known[s.embed_text] = v
+            previous_sentences.setdefault(s.source, []).append(s)
 
     chunks: list[Chunk] = []
     sentences: list[SentenceRecord] = []
     reading = _reading_bar(docs, show_progress=show_progress)
     for doc in docs:
-        if doc.source in previous_sources and previous.manifest.files.get(doc.source) == doc.sha256:
-            chunks.extend(c for c in previous.chunks if c.source == doc.source)
-            sentences.extend(s for s in previous.sentences if s.source == doc.source)
+        if doc.source in previous_chunks and previous.manifest.files.get(doc.source) == doc.sha256:
+            chunks.extend(previous_chunks[doc.source])
+            sentences.extend(previous_sentences.get(doc.source, ()))
             report.files_reused += 1
         else:
             c, s = process_document(doc, settings.chunking)
@@ -313,7 +318,7 @@ def build_index(
             pipeline_version=PIPELINE_VERSION,
             model=model_info(encoder),
             # exact below settings.index.ivf_above chunks, IVF (trained now) from there
-            vector_index=choose_kind(settings.index.vector_index, len(chunks), ivf_above=settings.index.ivf_above),
+            vector_index=MILVUS if settings.index.backend == MILVUS else choose_kind(settings.index.vector_index, len(chunks), ivf_above=settings.index.ivf_above),
             chunking=settings.chunking,
             files={d.source: d.sha256 for d in docs},
             skipped={i.path: i.reason for i in report.ingest.skipped},
@@ -323,12 +328,14 @@ def build_index(
         chunk_vectors=chunk_vectors,
         sentences=sentences,
         sentence_vectors=sentence_vectors,
+        index_settings=settings.index,
+        texts={d.source: d.text for d in docs},  # the alias table and lower-case words are read from them
     )
     remove_caches(settings.index_dir)  # its vectors are in the saved index now
     report.chunks, report.sentences = len(chunks), len(sentences)
     report.seconds = time.perf_counter() - started
     log.info("index built: %s", report.summary())
-    return load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe), report
+    return load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe, index_settings=settings.index), report
 
 
 def index_command(settings: Settings) -> str:
@@ -354,14 +361,14 @@ def ensure_index(
     """
     docs, issues = _documents(settings, docs, skipped)
     try:
-        data = load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe)
+        data = load_index(settings.index_dir, documents=docs, nprobe=settings.index.nprobe, index_settings=settings.index)
     except IndexUnusable as exc:
         if not settings.auto_build:
             raise IndexUnusable(f"{exc} Build it with: {index_command(settings)}") from exc
         log.warning("%s Building it now.", exc)
         return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=None, show_progress=show_progress)
     encoder = encoder or default_encoder()
-    reasons = staleness(data.manifest, docs, settings, encoder, indexed_sources={c.source for c in data.chunks})
+    reasons = staleness(data.manifest, docs, settings, encoder, indexed_sources=data.chunks.source_names())
     if not reasons:
         return data, None
     if not settings.auto_build:

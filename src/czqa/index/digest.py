@@ -7,7 +7,7 @@ evenly over it, against a second digest the build records (``Manifest.spot_check
 4 MiB instead of gigabytes keeps a load in seconds and the pages out of memory. It still catches
 a truncated, replaced or regenerated file; a few flipped bytes inside a vector file may pass,
 and cost ranking quality, never a wrong quote: the text and offsets that answers quote are
-checked against the documents themselves (:func:`czqa.index.store.verify`).
+checked against the documents themselves (:func:`czqa.index.verify.verify`).
 """
 
 from __future__ import annotations

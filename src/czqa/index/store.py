@@ -1,4 +1,4 @@
-"""The on-disk index: FAISS vectors, JSON metadata and a manifest, written atomically.
+"""The on-disk index: FAISS vectors, metadata tables and a manifest, written atomically.
 
 Layout of ``embeddings/``::
 
@@ -6,12 +6,16 @@ Layout of ``embeddings/``::
                              generation folder holds the data, with a sha256 of every data file
     gen-<hash>/chunks.faiss  chunk vectors (the VectorIndex backend's file: FAISS exact or IVF)
     gen-<hash>/chunks.npy    exact chunk vectors (float32), only beside an IVF index
-    gen-<hash>/chunks.json   chunk metadata (id, source, start, end, text, embed_text)
-    gen-<hash>/sentences.json  sentence spans and their visible text
+    gen-<hash>/tables.bin    chunk and sentence metadata as arrays (offsets, sources, ids, texts) and
+                             what start-up would otherwise compute from them: BM25 matrix, terms
+    gen-<hash>/tables.json   the directory of tables.bin, source names, vocabularies, alias table
     gen-<hash>/sentences.npy sentence embeddings (float32; loaded with allow_pickle=False)
 
-The ``.npy`` files are memory-mapped on load, so memory holds the vectors that questions read,
-not every vector of the collection (see :mod:`czqa.index.ivf` for the index kinds).
+The ``.npy`` files and ``tables.bin`` are memory-mapped on load, so memory holds what questions
+read, not every vector and passage of the collection (see :mod:`czqa.index.ivf` for the index
+kinds, :mod:`czqa.index.format` for the tables). Loading builds no per-passage object: a load of
+100k passages reads the manifest, checksums, the FAISS file and the JSON header, and verifies.
+Format 1 indexes (``chunks.json``, ``sentences.json``) still load (:mod:`czqa.index.format`).
 
 A build writes a new generation folder first and only then replaces ``manifest.json`` with
 ``os.replace``; a crash at any point leaves the previous manifest pointing at the previous, intact
@@ -27,7 +31,6 @@ generations except the previous one. ``.embed-cache/`` (:mod:`czqa.index.cache`)
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import logging
@@ -35,7 +38,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -47,11 +50,13 @@ from pydantic import BaseModel, ValidationError
 
 from czqa.errors import IndexLocationError, IndexUnusable
 from czqa.ingest.chunking import Chunk
-from czqa.ingest.clean import visible_text
 from czqa.ingest.documents import Document, FileIssue, IngestReport, issue_kind
-from czqa.index.digest import all_finite, finite, matches, sha256_file, spot_checks
+from czqa.index import format as fmt
+from czqa.index.digest import all_finite, matches, sha256_file, spot_checks
+from czqa.index.tables import ChunkTable, Ragged, SentenceRecord, SentenceTable
+from czqa.index.verify import verify
 from czqa.index.vectors import VectorIndex, new_index, open_index, open_matrix
-from czqa.settings import ChunkingSettings
+from czqa.settings import ChunkingSettings, IndexSettings
 
 try:
     import fcntl
@@ -62,7 +67,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VECTOR_INDEX = "faiss-flat-ip"
 
-FORMAT_VERSION = 1
+# 2: metadata and what start-up computed from it as memory-mapped tables (czqa.index.format);
+# 1 (chunks.json, sentences.json) still loads, computing them at load.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 # Bump when cleaning, sentence splitting or chunking rules change: old indexes become stale.
 PIPELINE_VERSION = "2"
 
@@ -83,6 +91,7 @@ class Manifest(BaseModel):
     pipeline_version: str
     model: ModelInfo
     vector_index: str = DEFAULT_VECTOR_INDEX
+    vector_store: dict[str, str] = {}  # where a server holds the vectors (Milvus: uri, collection); {}: this folder
     chunking: ChunkingSettings
     files: dict[str, str]  # seed file name -> sha256 of its bytes
     skipped: dict[str, str] = {}  # path -> reason: not a document by design (another file type …)
@@ -96,25 +105,22 @@ class Manifest(BaseModel):
     built_at: str
 
 
-@dataclass(frozen=True)
-class SentenceRecord:
-    """One sentence of a seed file (offsets into the original text) and the text that was embedded for it."""
-
-    source: str
-    start: int
-    end: int
-    embed_text: str
-
-
 @dataclass
 class IndexData:
-    """A loaded index: manifest, chunk and sentence metadata, the chunk vector index and sentence vectors."""
+    """A loaded index: manifest, chunk and sentence metadata, the chunk vector index, sentence
+    vectors and what the build derived from the texts (alias table, BM25, terms)."""
 
     manifest: Manifest
-    chunks: list[Chunk]
-    sentences: list[SentenceRecord]
+    chunks: ChunkTable  # records built on access; a list of Chunk is converted
+    sentences: SentenceTable
     vectors: VectorIndex  # chunk vectors, row i = chunks[i]
     sentence_vectors: np.ndarray
+    derived: fmt.Derived | None = None  # None: computed now, with the chunk texts standing in for the documents
+
+    def __post_init__(self) -> None:
+        self.chunks, self.sentences = fmt.tables(self.chunks, self.sentences)
+        if self.derived is None:
+            self.derived = fmt.derive(self.chunks, self.sentences)
 
     def chunk_vectors(self) -> np.ndarray:
         return self.vectors.vectors()
@@ -128,30 +134,19 @@ class IndexData:
         issues += [FileIssue(path=p, reason=r, kind="refused") for p, r in m.refused.items()]
         return IngestReport.from_parts(m.files, issues)
 
-    @cached_property
-    def chunk_sentences(self) -> list[list[int]]:
+    @property
+    def chunk_sentences(self) -> Ragged:
         """For each chunk, the rows of the sentences lying wholly inside it, in text order.
 
         The retriever scores a chunk by its best sentence and the answerer scores the sentences
-        of the retrieved chunks; both read this one mapping.
+        of the retrieved chunks; both read this one mapping (computed by the build).
         """
-        by_source: dict[str, tuple[list[int], list[int]]] = {}
-        for row, sent in enumerate(self.sentences):
-            starts, rows = by_source.setdefault(sent.source, ([], []))
-            starts.append(sent.start)
-            rows.append(row)
-        out = []
-        for c in self.chunks:
-            starts, rows = by_source.get(c.source, ([], []))
-            inside = []
-            for k in range(bisect.bisect_left(starts, c.start), len(starts)):
-                sent = self.sentences[rows[k]]
-                if sent.start >= c.end:
-                    break
-                if sent.end <= c.end:
-                    inside.append(rows[k])
-            out.append(inside)
-        return out
+        return self.derived.chunk_sentences
+
+    @property
+    def aliases(self):
+        """The documents' other names for their entities (:class:`czqa.index.aliases.AliasTable`)."""
+        return self.derived.aliases
 
 
 MANIFEST = "manifest.json"
@@ -160,13 +155,6 @@ MANIFEST = "manifest.json"
 def _save_npy(path: Path, array: np.ndarray) -> None:
     with open(path, "wb") as f:
         np.save(f, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _write_json(path: Path, obj) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False)
         f.flush()
         os.fsync(f.fileno())
 
@@ -254,8 +242,14 @@ def save_index(
     chunk_vectors: np.ndarray,
     sentences: list[SentenceRecord],
     sentence_vectors: np.ndarray,
+    index_settings: IndexSettings | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> Manifest:
-    """Write a new generation and switch the manifest to it atomically, then sweep leftovers."""
+    """Write a new generation and switch the manifest to it atomically, then sweep leftovers.
+
+    ``texts`` (source -> the document's text) are what the alias table and lower-case words are
+    read from (:func:`czqa.index.format.derive`); without them each source's chunk texts stand in.
+    """
     check_index_location(index_dir)
     with _index_lock(index_dir, wait=True) as locked:
         try:
@@ -266,19 +260,14 @@ def save_index(
         try:
             if not (all_finite(chunk_vectors) and all_finite(sentence_vectors)):
                 raise ValueError("the encoder returned vectors that are not finite")  # load checks only samples
-            vectors = new_index(manifest_fields.get("vector_index", DEFAULT_VECTOR_INDEX), manifest_fields["model"].dimension)
+            vectors = new_index(manifest_fields.get("vector_index", DEFAULT_VECTOR_INDEX), manifest_fields["model"].dimension,
+                                settings=index_settings, ids=[c.id for c in chunks], previous=old.vector_store if old else {})
             vectors.add(chunk_vectors)
             vectors.save(tmp)
             if vectors.kind != DEFAULT_VECTOR_INDEX:  # approximate: keep the exact vectors beside it
                 _save_npy(tmp / "chunks.npy", chunk_vectors)
-            _write_json(
-                tmp / "chunks.json",
-                [
-                    {"id": c.id, "source": c.source, "start": c.start, "end": c.end, "text": c.text, "embed_text": c.embed_text}
-                    for c in chunks
-                ],
-            )
-            _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.embed_text] for s in sentences])
+            chunk_table, sentence_table = fmt.tables(chunks, sentences)
+            fmt.write(tmp, chunk_table, sentence_table, fmt.derive(chunk_table, sentence_table, texts))
             _save_npy(tmp / "sentences.npy", sentence_vectors)
             data = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}
             generation = "gen-" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
@@ -288,7 +277,7 @@ def save_index(
                 generation=generation,
                 previous_generation=previous,
                 data=data,
-                spot_checks=spot_checks(tmp),
+                spot_checks=spot_checks(tmp), vector_store=getattr(vectors, "location", {}),
                 chunks=len(chunks),
                 sentences=len(sentences),
                 built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -343,73 +332,40 @@ def _sweep_if_free(index_dir: Path) -> None:
         log.info("could not clean %s: %s", index_dir, exc)
 
 
-def load_index(index_dir: Path, *, documents: Iterable[Document] | None = None, nprobe: int | None = None) -> IndexData:
+def load_index(index_dir: Path, *, documents: Iterable[Document] | None = None, nprobe: int | None = None, index_settings: IndexSettings | None = None) -> IndexData:
     """Load and verify the current generation. Raises IndexUnusable with the reason.
 
     With ``documents`` (the seeds as read now), each chunk and sentence of a document whose
     sha256 still matches the manifest is checked against that document's text (:func:`verify`).
-    ``nprobe``: IVF cells an approximate index reads per search (``IndexSettings.nprobe``).
+    ``nprobe``, ``index_settings``: IVF cells read per search; a Milvus index's address and token.
     """
+    documents = list(documents or ())
     manifest = read_manifest(index_dir)
     if manifest is None:
         raise IndexUnusable(f"No index in {index_dir}.")
-    if manifest.format != FORMAT_VERSION:
-        raise IndexUnusable(f"The index in {index_dir} has format {manifest.format}; this czqa reads {FORMAT_VERSION}.")
+    if manifest.format not in READABLE_FORMATS:
+        raise IndexUnusable(f"The index in {index_dir} has format {manifest.format}; this czqa reads {', '.join(map(str, READABLE_FORMATS))}.")
     _sweep_if_free(index_dir)
     gen = index_dir / manifest.generation
     if not matches(gen, manifest.data, manifest.spot_checks):
         raise IndexUnusable(f"The index in {gen} is damaged: a data file is missing or does not match its checksum.")
     try:
         exact = open_matrix(gen / "chunks.npy") if "chunks.npy" in manifest.data else None
-        vectors = open_index(manifest.vector_index, gen, exact=exact, nprobe=nprobe)
-        raw_chunks = json.loads((gen / "chunks.json").read_text(encoding="utf-8"))
-        chunks = [Chunk(**c) for c in raw_chunks]
-        sentences = [SentenceRecord(*row) for row in json.loads((gen / "sentences.json").read_text(encoding="utf-8"))]
+        vectors = open_index(manifest.vector_index, gen, exact=exact, nprobe=nprobe, store=manifest.vector_store, settings=index_settings)
         sentence_vectors = open_matrix(gen / "sentences.npy")
+        if manifest.format == 1:  # what format 2 stores is computed now, from the documents given
+            chunks, sentences = fmt.read_v1(gen)
+            texts = {d.source: d.text for d in documents if manifest.files.get(d.source) == d.sha256}
+            derived = fmt.derive(chunks, sentences, {**fmt.texts_from_chunks(chunks), **texts})
+            log.info("index %s has format 1; `czqa index` rewrites it as format 2 (loads faster, nothing re-embedded)", gen)
+        else:
+            chunks, sentences, derived = fmt.read(gen)
     except Exception as exc:  # checksums matched, so this is a czqa bug or a foreign index
         raise IndexUnusable(f"The index in {gen} could not be read: {exc}") from exc
     if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
         raise IndexUnusable(f"The index in {gen} is inconsistent (vector and metadata counts differ).")
-    data = IndexData(manifest, chunks, sentences, vectors, sentence_vectors)
+    data = IndexData(manifest, chunks, sentences, vectors, sentence_vectors, derived)
     verify(data, documents)
+    # Passages show the documents' own text, cut at the verified offsets (ChunkTable.documents).
+    data.chunks.documents = {d.source: d.text for d in documents if manifest.files.get(d.source) == d.sha256}
     return data
-
-
-def verify(data: IndexData, documents: Iterable[Document] | None = None) -> None:
-    """Refuse metadata that cannot be right, naming the first fault (IndexUnusable).
-
-    Checksums prove the files are the ones the manifest lists, not that they are right: a
-    hand-edited index with updated checksums can hold offsets that are consistent but point at
-    other text, which an answer would quote. So ranges must be well formed, sources listed and
-    vectors finite; and for each given document whose sha256 matches the manifest, every chunk's
-    text must be its slice and every sentence's embedded text its slice's visible text (string
-    comparisons only: about 2 ms for the seeds, less than the checksums).
-    """
-    m, chunks, sentences = data.manifest, data.chunks, data.sentences
-    where = f"The index ({m.generation})"
-    if len(chunks) != m.chunks or len(sentences) != m.sentences:
-        raise IndexUnusable(f"{where} holds {len(chunks)} chunks and {len(sentences)} sentences; its manifest says {m.chunks} and {m.sentences}.")
-    c = np.array([(x.start, x.end, len(x.text)) for x in chunks], dtype=np.int64).reshape(-1, 3)
-    s = np.array([(x.start, x.end) for x in sentences], dtype=np.int64).reshape(-1, 2)
-    bad_c = np.flatnonzero((c[:, 0] < 0) | (c[:, 1] <= c[:, 0]) | (c[:, 1] - c[:, 0] != c[:, 2]))
-    bad_s = np.flatnonzero((s[:, 0] < 0) | (s[:, 1] <= s[:, 0]))
-    if bad_c.size or bad_s.size:
-        x = chunks[int(bad_c[0])] if bad_c.size else sentences[int(bad_s[0])]
-        raise IndexUnusable(f"{where} is damaged: a passage of {x.source} has impossible offsets {x.start}-{x.end}.")
-    unknown = sorted(({c.source for c in chunks} | {s.source for s in sentences}) - set(m.files))
-    if unknown:
-        raise IndexUnusable(f"{where} is damaged: it quotes {unknown[0]}, a file its manifest does not list.")
-    sv = data.sentence_vectors
-    if sv.ndim != 2 or (len(sv) and sv.shape[1] != m.model.dimension) or not finite(sv):
-        raise IndexUnusable(f"{where} is damaged: its sentence vectors are not finite {m.model.dimension}-d vectors.")
-    docs = {d.source: d for d in documents or () if m.files.get(d.source) == d.sha256}
-    if not docs:
-        return
-    for c in chunks:
-        d = docs.get(c.source)
-        if d is not None and (c.end > len(d.text) or d.text[c.start : c.end] != c.text):
-            raise IndexUnusable(f"{where} does not match its documents: chunk {c.id} quotes other text than {c.source} holds at chars {c.start}-{c.end}.")
-    for s in sentences:
-        d = docs.get(s.source)
-        if d is not None and (s.end > len(d.text) or visible_text(d.text[s.start : s.end], is_html=d.is_html) != s.embed_text):
-            raise IndexUnusable(f"{where} does not match its documents: the sentence at chars {s.start}-{s.end} of {s.source} is not the text that was embedded for it.")

@@ -3,7 +3,7 @@
 The store and the retriever only call this protocol, so another engine (a server, another
 library) is one new class here with the same methods; the index manifest records which kind
 built the index (``Manifest.vector_index``) and :func:`open_index` reopens it by that name.
-No server, nothing to start. The kinds:
+The FAISS kinds need no server, nothing to start. The kinds:
 
 * ``faiss-flat-ip`` (:class:`FaissFlatIndex`): exact inner product, every vector read per
   question. Built below ``IndexSettings.ivf_above`` vectors (the committed seeds index is one).
@@ -11,6 +11,8 @@ No server, nothing to start. The kinds:
   approximate, trained during the build, for large collections.
 * ``array-ip`` (:class:`ArrayIndex`): exact search over a numpy matrix that is already on disk
   (memory-mapped ``sentences.npy``); never saved, so it adds no file to an index.
+* ``milvus`` (:class:`czqa.index.milvus.MilvusIndex`): a collection on a Milvus server (or a
+  Milvus Lite file), for collections past one machine; the manifest's ``vector_store`` says where.
 """
 
 from __future__ import annotations
@@ -180,20 +182,32 @@ class ArrayIndex:
 BACKENDS: dict[str, type] = {FaissFlatIndex.kind: FaissFlatIndex}
 
 
-def new_index(kind: str, dimension: int) -> VectorIndex:
-    """An empty index of ``kind`` (an IVF kind is trained on the vectors of its first ``add``)."""
+def new_index(kind: str, dimension: int, **remote) -> VectorIndex:
+    """An empty index of ``kind`` (an IVF kind is trained on the vectors of its first ``add``).
+    ``remote``: what a server-held kind needs (``milvus``: settings, chunk ids, the previous
+    manifest's ``vector_store``; :meth:`czqa.index.milvus.MilvusIndex.create`); FAISS ignores it."""
     from czqa.index.ivf import FaissIVFIndex
 
+    if kind == "milvus":
+        from czqa.index.milvus import MilvusIndex
+
+        return MilvusIndex.create(dimension, **remote)
     if FaissIVFIndex.parse(kind):
         return FaissIVFIndex.from_kind(kind, dimension)
     return _backend(kind)(dimension)
 
 
-def open_index(kind: str, path: Path, *, exact: np.ndarray | None = None, nprobe: int | None = None) -> VectorIndex:
+def open_index(kind: str, path: Path, *, exact: np.ndarray | None = None, nprobe: int | None = None, **remote) -> VectorIndex:
     """Reopen the index a manifest names. ``exact``: the float32 vectors kept beside an
-    approximate index (re-scoring, ``vectors()``); ``nprobe``: IVF cells read per search."""
+    approximate index (re-scoring, ``vectors()``); ``nprobe``: IVF cells read per search;
+    ``remote``: where a server holds the vectors (``milvus``: the manifest's ``vector_store``
+    and the settings, :meth:`czqa.index.milvus.MilvusIndex.load`)."""
     from czqa.index.ivf import FaissIVFIndex
 
+    if kind == "milvus":
+        from czqa.index.milvus import MilvusIndex
+
+        return MilvusIndex.load(path, exact=exact, **remote)
     if FaissIVFIndex.parse(kind):
         return FaissIVFIndex.load(path, kind=kind, exact=exact, nprobe=nprobe)
     return _backend(kind).load(path)
@@ -203,5 +217,5 @@ def _backend(kind: str):
     try:
         return BACKENDS[kind]
     except KeyError:
-        known = [*BACKENDS, "faiss-ivf<nlist>", "faiss-ivf<nlist>-sq8"]
+        known = [*BACKENDS, "faiss-ivf<nlist>", "faiss-ivf<nlist>-sq8", "milvus"]
         raise ValueError(f"unknown vector index {kind!r}; known: {', '.join(known)}") from None

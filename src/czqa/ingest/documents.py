@@ -35,7 +35,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from czqa.errors import SeedsError
-from czqa.ingest.clean import visible_text
+from czqa.ingest.clean import has_visible_text
 from czqa.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -265,10 +265,10 @@ def _document(rel: str, path: Path, limit: int) -> Document | FileIssue:
     if text is None:
         reason = "binary file" if b"\x00" in data else "not valid UTF-8 text"
         return FileIssue(path=rel, reason=reason, kind="refused")
-    if not text.strip():
+    if not text or text.isspace():  # (not text.strip(), without copying the text)
         return FileIssue(path=rel, reason="empty file", kind="refused")
     doc = Document(source=rel, text=text, sha256=sha256_bytes(data))
-    if not visible_text(text, is_html=doc.is_html):
+    if not has_visible_text(text, is_html=doc.is_html):
         return FileIssue(path=rel, reason="no visible text (only markup, links or images)", kind="refused")
     return doc
 

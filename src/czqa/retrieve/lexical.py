@@ -1,41 +1,21 @@
-"""BM25 over chunks and sentences (bm25s), plus the stemmed term sets the answerer compares.
+"""BM25 over chunks and sentences, plus the stemmed term sets the answerer compares.
 
-Built in memory when an index is loaded (milliseconds for the seeds; seconds at 100k chunks,
-where analysing every chunk's text is most of the load time), so nothing about it needs to be
-kept in sync on disk. A question's scores come from bm25s's sparse matrix (only the postings of
-its terms are read) and its best documents from a partial sort (:meth:`BM25.top`).
+The analysis (:func:`terms`) and the BM25 matrix of the chunks are computed when the index is
+built and stored with it (:mod:`czqa.index.lexicon`); a retriever reads the stored matrix, so a
+start-up analyses no passage. A question's scores come from the sparse matrix (only the
+postings of its terms are read) and its best documents from a partial sort (:meth:`BM25.top`).
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import re
-from functools import lru_cache
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from czqa.index.lexicon import SparseBM25, idf, terms
 from czqa.index.vectors import top_rows
 
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    """czqa's one stop-word list, short form: bm25s's English list plus question words (which
-    carry no topic). Kept short on purpose: BM25 should still see "after" or "first"."""
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "did", "does", "do"}
-
+__all__ = ["BM25", "DocumentFrequencies", "FUNCTION_WORDS", "terms"]
 
 #: The same list, long form: also pronouns, auxiliaries and other function words that carry no
 #: claim (the LLM reply check compares content words only).
@@ -47,13 +27,6 @@ FUNCTION_WORDS = frozenset(
     should so some than too under until up very were what when where which while who whom why would
     went go goes got get gets can may might must shall yet still even ever""".split()
 )
-
-
-def terms(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, Snowball-stemmed terms: the same analysis BM25 uses."""
-    stop = _stopwords()
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
-    return _stemmer().stemWords(words)
 
 
 class DocumentFrequencies:
@@ -70,35 +43,23 @@ class DocumentFrequencies:
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency; unseen terms count as rare."""
-        df = self.df.get(term, 0)
-        return math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
+        return idf(self.n, self.df.get(term, 0))
 
 
 class BM25:
-    """A bm25s index over ``texts`` that scores every document for a query."""
+    """BM25 scores of every document for a query: over a stored matrix (:meth:`from_matrix`), or
+    over ``texts`` analysed now."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
-        import bm25s
+    def __init__(self, texts: Sequence[str] | None = None, *, matrix: SparseBM25 | None = None) -> None:
+        self.matrix = matrix if matrix is not None else SparseBM25.from_tokens([terms(t) for t in texts or ()])
+        self._n = self.matrix.n
 
-        # bm25s sets its own logger to DEBUG; its per-index messages are not our users' business.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        self._n = len(texts)
-        corpus = [terms(t) for t in texts]
-        self.frequencies = DocumentFrequencies(corpus)
-        self._df = self.frequencies.df
-        self._model = bm25s.BM25()
-        if self._n:
-            vocab: dict[str, int] = {}
-            ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
-            self._model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    @classmethod
+    def from_matrix(cls, matrix: SparseBM25) -> BM25:
+        return cls(matrix=matrix)
 
     def scores(self, query_terms: list[str]) -> np.ndarray:
-        if not self._n:
-            return np.zeros(0, dtype=np.float32)
-        known = [t for t in query_terms if t in self._df]
-        if not known:
-            return np.zeros(self._n, dtype=np.float32)
-        return np.asarray(self._model.get_scores(known), dtype=np.float32)
+        return self.matrix.scores(query_terms)
 
     def top(self, scores: np.ndarray, k: int) -> np.ndarray:
         """The rows of the ``k`` best documents with a positive score, best first, ties by row
@@ -107,4 +68,4 @@ class BM25:
         return matched[top_rows(scores[matched], k)]
 
     def idf(self, term: str) -> float:
-        return self.frequencies.idf(term)
+        return self.matrix.idf(term)

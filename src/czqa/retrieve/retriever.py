@@ -25,12 +25,11 @@ score array (numpy, about 1 ms per 100k chunks).
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
-from czqa.retrieve.aliases import AliasTable
+from czqa.index.aliases import AliasTable
 from czqa.retrieve.lexical import BM25, terms
 from czqa.index.store import DEFAULT_VECTOR_INDEX, IndexData
 from czqa.index.vectors import ArrayIndex, inner_products, top_rows
@@ -78,18 +77,26 @@ class HybridRetriever:
         candidates: int = CANDIDATES,
         exact_sentences_below: int = EXACT_SENTENCES_BELOW,
     ) -> None:
-        """``aliases`` lets "SEC" in a question match a passage that says "Securities and Exchange Commission"."""
+        """``aliases`` lets "SEC" in a question match a passage that says "Securities and Exchange
+        Commission": by default the index's own table, whose BM25 matrix the build stored; any
+        other table gets a BM25 computed now over the chunks expanded with it."""
         self.data = data
-        self.aliases = aliases or AliasTable()
-        self.bm25 = BM25([self.aliases.expand(c.embed_text) for c in data.chunks])
+        self.aliases = data.aliases if aliases is None else aliases
+        if self.aliases == data.aliases:
+            self.bm25 = BM25.from_matrix(data.derived.chunk_bm25)
+        else:
+            self.bm25 = BM25([self.aliases.expand(c.embed_text, c.source) for c in data.chunks])
         self.candidates = max(1, candidates)
         self._sentences: ArrayIndex | None = None
         if data.vectors.kind == DEFAULT_VECTOR_INDEX and len(data.sentence_vectors) < exact_sentences_below:
             self._sentences = ArrayIndex(data.sentence_vectors)
             # The chunks holding each sentence (overlapping chunks share sentences), as CSR rows.
-            pairs = sorted((r, ci) for ci, rows in enumerate(data.chunk_sentences) for r in rows)
-            self._owner_rows = np.asarray([ci for _, ci in pairs], dtype=np.int64)
-            self._owner_start = np.searchsorted(np.asarray([r for r, _ in pairs], dtype=np.int64), np.arange(len(data.sentences) + 1))
+            owned = data.chunk_sentences
+            sentence_rows = np.asarray(owned.values, dtype=np.int64)
+            chunk_rows = np.repeat(np.arange(len(owned), dtype=np.int64), owned.counts())
+            order = np.lexsort((chunk_rows, sentence_rows))  # by sentence, then chunk
+            self._owner_rows = chunk_rows[order]
+            self._owner_start = np.searchsorted(sentence_rows[order], np.arange(len(data.sentences) + 1))
 
     def _owners(self, sentence_rows: np.ndarray) -> np.ndarray:
         parts = [self._owner_rows[self._owner_start[r] : self._owner_start[r + 1]] for r in sentence_rows.tolist()]
@@ -99,11 +106,11 @@ class HybridRetriever:
         """(chunk similarity, ranking score) of candidate ``rows``: computed here for every
         candidate alike, with :func:`inner_products` (a row's value does not depend on the others)."""
         chunk = self.data.vectors.score(q, rows)
-        lists = [self.data.chunk_sentences[r] for r in rows.tolist()]
-        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        owned = self.data.chunk_sentences
+        starts, counts = owned.at[rows], owned.at[rows + 1] - owned.at[rows]
         if not counts.sum():
             return chunk, chunk
-        flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+        flat = owned.values[np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))].astype(np.int64)
         sent = inner_products(self.data.sentence_vectors, q, flat)
         best = np.full(len(rows), -1.0, dtype=np.float32)
         np.maximum.at(best, np.repeat(np.arange(len(rows)), counts), sent)
@@ -155,4 +162,4 @@ class HybridRetriever:
             fused[idx] = fused.get(idx, 0.0) + 1.0 / (RRF_K + rank + 1)
         at = {row: i for i, row in enumerate(dense.rows.tolist())}
         best = sorted(fused, key=lambda i: (-fused[i], -dense.ranking[at[i]]))[:top_k]
-        return [Hit(self.data.chunks[i].id, i, fused[i], float(dense.chunk[at[i]]), float(lexical[i])) for i in best]
+        return [Hit(self.data.chunks.id(i), i, fused[i], float(dense.chunk[at[i]]), float(lexical[i])) for i in best]

@@ -1,0 +1,119 @@
+"""What a generation holds besides its vectors, in format 2, and how format 1 is still read.
+
+Format 2 (written by this czqa) keeps every chunk's and sentence's metadata as columns of
+``tables.bin`` (:mod:`czqa.index.tables`) together with what a start-up used to recompute from
+them (:class:`Derived`): the alias table, the chunks' BM25 matrix, the sentences' terms, each
+chunk's sentences and the documents' lower-case words. ``tables.json`` holds the JSON parts
+(source names, vocabularies, the alias table) and the directory of ``tables.bin``.
+
+Format 1 (``chunks.json`` and ``sentences.json``, one JSON object per chunk) is still read, and
+what format 2 stores is then computed at load, as earlier versions did: slower, but the answers
+are the same. The next ``czqa index`` writes format 2, reusing every vector (nothing is embedded).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from czqa.index.aliases import AliasTable
+from czqa.index.lexicon import SparseBM25, TermRows, lowercase_words, terms
+from czqa.index.tables import (
+    ChunkTable, Ragged, SentenceRecord, SentenceTable, TABLES_BIN, TABLES_JSON, chunk_sentences, read_tables, write_tables,
+)
+from czqa.ingest.chunking import Chunk
+
+FILES = (TABLES_BIN, TABLES_JSON)
+V1_FILES = ("chunks.json", "sentences.json")
+
+
+@dataclass
+class Derived:
+    """What the build computes from the texts for every start-up to read (see the module doc)."""
+
+    aliases: AliasTable
+    chunk_bm25: SparseBM25  # over each chunk's embedded text, aliases expanded
+    sentence_terms: TermRows  # over each sentence's embedded text, aliases expanded
+    chunk_sentences: Ragged
+    lowercase: frozenset[str]
+
+
+def tables(chunks, sentences) -> tuple[ChunkTable, SentenceTable]:
+    """Chunks and sentences (records or tables already) as tables numbering their sources alike."""
+    if isinstance(chunks, ChunkTable) and isinstance(sentences, SentenceTable) and chunks.sources == sentences.sources:
+        return chunks, sentences
+    sources = sorted({c.source for c in chunks} | {s.source for s in sentences})
+    return ChunkTable.from_records(list(chunks), sources), SentenceTable.from_records(list(sentences), sources)
+
+
+def texts_from_chunks(chunks: ChunkTable) -> dict[str, str]:
+    """Stand-in documents for callers that have only the chunks: each source's chunk texts."""
+    parts: dict[str, list[str]] = {}
+    for i in range(len(chunks)):
+        parts.setdefault(chunks.sources[int(chunks.rows[i, 0])], []).append(chunks.text(i))
+    return {s: "\n\n".join(p) for s, p in parts.items()}
+
+
+def derive(chunks: ChunkTable, sentences: SentenceTable, texts: Mapping[str, str] | None = None) -> Derived:
+    """Everything :class:`Derived` holds, from the tables and the documents' ``texts`` (source ->
+    text; without them, each source's chunk texts stand in)."""
+    texts = dict(texts) if texts is not None else texts_from_chunks(chunks)
+    aliases = AliasTable.from_documents(texts)
+    chunk_terms = [terms(aliases.expand(chunks.embed_text(i), chunks.sources[int(chunks.rows[i, 0])])) for i in range(len(chunks))]
+    sentence_terms = [terms(aliases.expand(sentences.embed_text(i), sentences.source(i))) for i in range(len(sentences))]
+    return Derived(
+        aliases=aliases,
+        chunk_bm25=SparseBM25.from_tokens(chunk_terms),
+        sentence_terms=TermRows.from_tokens(sentence_terms),
+        chunk_sentences=chunk_sentences(chunks, sentences),
+        lowercase=lowercase_words(texts.values()),
+    )
+
+
+def write(folder: Path, chunks: ChunkTable, sentences: SentenceTable, derived: Derived) -> None:
+    arrays = {
+        "chunk.rows": chunks.rows, "chunk.ids": chunks.ids, "chunk.text_at": chunks.text_at, "chunk.embed_at": chunks.embed_at,
+        "chunk.strings": np.frombuffer(bytes(chunks.pool), dtype=np.uint8),
+        "sentence.rows": sentences.rows, "sentence.embed_at": sentences.embed_at,
+        "sentence.strings": np.frombuffer(bytes(sentences.pool), dtype=np.uint8),
+        "chunk.sentences_at": derived.chunk_sentences.at, "chunk.sentences": derived.chunk_sentences.values,
+        **derived.chunk_bm25.arrays("chunk.bm25"), **derived.sentence_terms.arrays("sentence.terms"),
+    }
+    meta = {
+        "sources": chunks.sources,
+        "aliases": derived.aliases.to_json(),
+        "chunk_vocab": derived.chunk_bm25.vocab,
+        "sentence_vocab": derived.sentence_terms.vocab,
+        "lowercase": sorted(derived.lowercase),
+    }
+    write_tables(folder, arrays, meta)
+
+
+def read(folder: Path) -> tuple[ChunkTable, SentenceTable, Derived]:
+    """A format 2 generation's tables (memory-mapped; nothing per row is read)."""
+    a, meta = read_tables(folder)
+    sources = [str(s) for s in meta["sources"]]
+    chunks = ChunkTable(sources, a["chunk.rows"], a["chunk.ids"], a["chunk.strings"], a["chunk.text_at"], a["chunk.embed_at"])
+    sentences = SentenceTable(sources, a["sentence.rows"], a["sentence.strings"], a["sentence.embed_at"])
+    for table, width in ((chunks.rows, 3), (sentences.rows, 3)):
+        if table.ndim != 2 or table.shape[1] != width:
+            raise ValueError("a metadata table has the wrong shape")
+    derived = Derived(
+        aliases=AliasTable.from_json(meta["aliases"]),
+        chunk_bm25=SparseBM25.from_arrays(a, "chunk.bm25", meta["chunk_vocab"], len(chunks)),
+        sentence_terms=TermRows.from_arrays(a, "sentence.terms", meta["sentence_vocab"]),
+        chunk_sentences=Ragged(a["chunk.sentences_at"], a["chunk.sentences"]),
+        lowercase=frozenset(meta["lowercase"]),
+    )
+    return chunks, sentences, derived
+
+
+def read_v1(folder: Path) -> tuple[ChunkTable, SentenceTable]:
+    """A format 1 generation's metadata (every chunk a JSON object), as tables."""
+    chunks = [Chunk(**c) for c in json.loads((folder / "chunks.json").read_text(encoding="utf-8"))]
+    sentences = [SentenceRecord(*row) for row in json.loads((folder / "sentences.json").read_text(encoding="utf-8"))]
+    return tables(chunks, sentences)
