@@ -153,6 +153,22 @@ def test_each_way_replays_the_page_path():
     assert summary["best"]["followups_correct"] == 2 and summary["best"]["rewrites_searched"] == 1
     assert summary["rewrite"]["conversations_worse_than_typed"] == 1
     assert summary["best"]["needs_context_better_share"] == 100.0 and summary["typed"]["needs_context_better_share"] is None
+    assert score.typed_misses_context and summary["best"]["needs_context_typed_missed"] == 1
+    assert summary["best"]["missed_better_share"] == 100.0 and summary["typed"]["missed_better_share"] is None
+
+
+def test_a_conversation_typed_gets_right_has_nothing_to_win():
+    """Marked as needing context, but the typed question already gets it right: it counts among
+    the conversations needing context and not among those where no rewriting misses."""
+    def lucky(question: str) -> Answer:
+        return scripted(question) if question != "When did he take over?" else Answer(
+            question=question, abstained=False, short_answer="November 2023", confidence=3.0)
+
+    score = score_conversation(CONV, {way: replay(CONV, ask=lucky, policy=way) for way in WAYS})
+    assert score.needs_context and not score.typed_misses_context and not score.best_beats_typed
+    summary = summarize([score])
+    assert summary["best"]["needs_context_better_share"] == 0.0
+    assert summary["best"]["needs_context_typed_missed"] == 0 and summary["best"]["missed_better_share"] is None
 
 
 def test_report_and_table(tmp_path):
@@ -165,6 +181,7 @@ def test_report_and_table(tmp_path):
     table = terminal_summary(run)
     assert "dev split · 1 conversations, 2 follow-up turns" in table
     assert "best (when it helps)" in table and "2/2 (100.0%)" in table and "never worse met" in table
+    assert "misses a follow-up that needs context (1 of 1 conversations), best is better on 1 (100.0%)" in table
     md = render_markdown(run)
     assert "## Summary" in md and "| s1 | yes | 2 | 1 | 1 | 2 | better |" in md
     assert "searched “How many users did he report?” → “178 million” (right;" in md

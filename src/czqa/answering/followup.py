@@ -18,7 +18,19 @@ What is resolved:
 - elliptical follow-ups ("What about He Li?", "And Acme US?"): the previous question is
   asked again about the new name, which takes the place of the earlier name of the same kind.
   A date works the same way ("What about June?" after "... in March 2023?" asks about June
-  2023): it takes the place of the previous question's date, keeping its year when it names none.
+  2023): it takes the place of the previous question's date, keeping its year when it names none,
+  or is added to a question that has none.
+- follow-ups that leave out the previous question's frame rather than a name: a bare
+  wh-fragment ("When?", "How many charges?", "When was that?"), a phrase without a name ("And
+  in forfeitures?", "What about the head of marketing?", "The fine?"): see
+  :mod:`czqa.answering.followup_frames`.
+- an "it"/"he" whose antecedent is what an earlier which- or who-question asked about, which
+  no name stands for ("What did it provide?" -> "What did the company that Zhao joined ...
+  provide?").
+
+Several readings may fit ("How much was it?": the amount MGX invested, or MGX itself): the
+first is ``resolved`` and the others ``alternatives``, each with what it was taken to be
+about, and :mod:`czqa.answering.conversation` answers them all and keeps the best-supported one.
 
 Names are found by capitalization (no NER model is available offline); a name's kind (person,
 organization, unknown) comes from its shape and a few organization words. Expletive "it"
@@ -33,9 +45,12 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from czqa.answering.followup_frames import describe, fragment_rewrite, phrase_rewrites
 from czqa.answering.names import MONTHS, Kind, Name, find_names
 
 LOOKBACK_TURNS = 3
+# Readings tried besides the first (each costs the chooser one more answer).
+MAX_ALTERNATIVES = 2
 
 # Pronoun -> (referent group, grammatical role). Roles decide the replacement's form.
 _PRONOUNS: dict[str, tuple[str, str]] = {
@@ -63,8 +78,12 @@ _NOT_NOUN_AFTER_HER = frozenset(
     """in on at to for from with about after before during and or but that when where why how if
     as by into than then again too also first last yet""".split()
 )
+_NOT_BARE = r"(?!.*\b(?:who|whom|what|when|where|why|how|which|did|does|do|is|was|were|are|has|have|had|can|will)\b)"
 _ELLIPSIS = re.compile(
-    r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$|^\s*and\s+(?P<y>(?!(?:who|what|when|where|why|how|which|did|does|do|is|was|were|are)\b).+?)\s*\?\s*$",
+    r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$"
+    r"|^\s*and\s+(?P<y>(?!(?:who|what|when|where|why|how|which|did|does|do|is|was|were|are)\b).+?)\s*\?\s*$"
+    # A bare noun or prepositional phrase: "The fine?", "His sentence?", "In 2021?".
+    rf"|^\s*{_NOT_BARE}(?P<z>(?:the|his|her|its|their|a|an|in|on|at|for|during|before|after|since)\s+\S+(?:\s+\S+){{0,4}}?)\s*\?\s*$",
     re.IGNORECASE,
 )
 
@@ -94,18 +113,41 @@ class Substitution(BaseModel):
     meant: str
 
 
+class Reading(BaseModel):
+    """One way to read a follow-up: the question to search, and what it was taken to be about
+    (the names or earlier answers put into it; an answer that only repeats one of them answers
+    nothing: "What did OKCoin later become?" "OKCoin")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    about: list[str] = Field(default_factory=list)
+
+
 class Resolution(BaseModel):
-    """The question as asked and as it will be searched; equal when no context was needed."""
+    """The question as asked and as it will be searched; equal when no context was needed.
+
+    ``alternatives`` are other readings worth trying when the first may be wrong ("How much was
+    it?" as "How much did MGX invest ...?" or as "How much was MGX?"): the chooser in
+    :mod:`czqa.answering.conversation` answers them too and keeps the best-supported one.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     asked: str
     resolved: str
     substitutions: list[Substitution] = Field(default_factory=list)
+    about: list[str] = Field(default_factory=list, description="What the resolved question was taken to be about.")
+    alternatives: list[Reading] = Field(default_factory=list, description="Other readings to try, most likely first.")
 
     @property
     def rewritten(self) -> bool:
         return self.resolved != self.asked
+
+    @property
+    def readings(self) -> list[Reading]:
+        """The resolved question and the alternatives, in order."""
+        return [Reading(question=self.resolved, about=self.about), *self.alternatives]
 
 
 def _candidates(history: Sequence[Turn]) -> list[Name]:
@@ -155,6 +197,14 @@ def _her_is_possessive(question: str, match: re.Match) -> bool:
     return bool(nxt) and nxt.group(1).lower() not in _NOT_NOUN_AFTER_HER
 
 
+def _is_name(question: str, match: re.Match) -> bool:
+    """"He" starting a name ("He Yi"), not the pronoun."""
+    if match.group(1) != "He":
+        return False
+    names = find_names(question[match.start() :])
+    return bool(names) and names[0].start == 0
+
+
 def _form(name: str, role: str) -> str:
     return f"{name}'s" if role == "possessive" else name
 
@@ -189,7 +239,7 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
         word = m.group(1)
         lower = word.lower()
         group, role = _PRONOUNS[lower]
-        if word == "He" and find_names(question[m.start() :]) and find_names(question[m.start() :])[0].start == 0:
+        if _is_name(question, m):
             continue  # "He Yi": a name, not a pronoun
         if lower == "it" and _is_expletive_it(question, m):
             continue
@@ -237,52 +287,118 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
     return "".join(pieces), subs
 
 
-def _resolve_ellipsis(question: str, history: Sequence[Turn]) -> tuple[str, list[Substitution]] | None:
+def _resolve_ellipsis(question: str, history: Sequence[Turn]) -> list[str] | None:
+    """Rewrites of an elliptical follow-up ("What about He Li?", "And in 2021?", "The fine?"), or
+    None when the question is not one."""
     m = _ELLIPSIS.match(question)
     if not m or not history:
         return None
-    new = (m.group("x") or m.group("y")).strip()
-    new_entities = find_names(new)
-    if not new_entities:
-        return _resolve_date_ellipsis(new, history[-1].question.strip())
+    new = next(g for g in m.groups() if g).strip()
     previous = history[-1].question.strip()
+    in_slots = [_resolve_pronouns(q, history)[0] for q in phrase_rewrites(new, previous)]
+    new_entities = find_names(new)
     old = find_names(previous)
-    if not old:
-        return None
-    kind = new_entities[0].kind
-    same = [e for e in old if e.kind == kind]
-    target = same[0] if same else old[-1]
-    resolved = previous[: target.start] + new + previous[target.end :]
-    return resolved, [Substitution(written=question.strip(), meant=resolved)]
+    bare = re.sub(r"^(?:the|a|an)\s+|\s+(?:itself|himself|herself|themselves|too|then|instead)$", "", new, flags=re.IGNORECASE)
+    if len(new_entities) == 1 and new_entities[0].text == bare and old:
+        kind = new_entities[0].kind
+        same = [e for e in old if e.kind == kind]
+        target = same[0] if same else old[-1]
+        name = new
+        if re.match(r"(?:the|a|an)\s", name, re.IGNORECASE) and re.search(r"\b(?:the|a|an)\s$", previous[: target.start], re.IGNORECASE):
+            name = name.split(None, 1)[1]  # "What about the SEC?" after "... the CFTC ...": one article
+        swapped = previous[: target.start] + name + previous[target.end :]
+        # With no name of the same kind to replace ("What about the CTO of Docin?" after "Who
+        # was Acme's head of marketing?"), the phrase's own slot comes first and the swap last.
+        return [swapped] if same else [*in_slots, swapped]
+    dated = _resolve_date_ellipsis(new, previous)
+    return in_slots if dated is None else dated
 
 
-def _resolve_date_ellipsis(new: str, previous: str) -> tuple[str, list[Substitution]] | None:
-    """"What about June?": the previous question asked again with June in place of its date."""
+def _resolve_date_ellipsis(new: str, previous: str) -> list[str] | None:
+    """"What about June?": the previous question asked again with June in place of its date, or
+    added when it has none. "June" after "March 2023" means June 2023; the date as typed is
+    the second reading (a document may say just "in June")."""
     m = _DATE_ONLY.match(new)
     if not m:
         return None
     old = _DATE.search(previous)
     if not old:
-        return None
+        phrase = new.strip() if new.strip() != m.group("date") else f"in {m.group('date')}"
+        phrase = phrase[0].lower() + phrase[1:] if phrase.split()[0].lower() in ("in", "on", "during", "since", "by") else phrase
+        return [previous.rstrip("?").rstrip() + f" {phrase}?"]
     date = m.group("date")
+    readings = [previous[: old.start()] + date + previous[old.end() :]]
     if old.group("year") and not re.search(r"\d{4}", date) and not old.group("lone"):
-        date = f"{date} {old.group('year')}"  # "June" after "March 2023" means June 2023
-    resolved = previous[: old.start()] + date + previous[old.end() :]
-    return resolved, [Substitution(written=new, meant=resolved)]
+        readings.insert(0, previous[: old.start()] + f"{date} {old.group('year')}" + previous[old.end() :])
+    return readings
+
+
+def _described(question: str, history: Sequence[Turn], named: Sequence[str] = ()) -> tuple[str, str | None] | None:
+    """The question with its first pronoun replaced by what an earlier which- or who-question
+    asked about ("What did it provide?" -> "What did the company that Zhao joined ... provide?"):
+    the reading for an antecedent that was never named by a name the resolver could find (or was
+    named wrongly). Also returns that earlier question's answer (what the description stands for).
+    Not offered when the pronoun reading already put in that answer's one name (``named``), when the
+    question names its own referent, or from a declined turn (its referent is not in the documents)."""
+    own = find_names(question)
+    for m in _PRONOUN.finditer(question):
+        lower = m.group(1).lower()
+        group, role = _PRONOUNS[lower]
+        if (lower == "it" and _is_expletive_it(question, m)) or _is_name(question, m):
+            continue
+        if any(e.end <= m.start() and _fits(group, e.kind) for e in own) and role != "object":
+            return None
+        for turn in list(history)[::-1][:LOOKBACK_TURNS]:
+            answered = [e.text for e in find_names(turn.short_answer or "")]
+            if turn.abstained or (len(answered) == 1 and answered[0] in named):
+                continue  # its answer is one name, and the pronoun reading already put it in
+            described = describe(turn.question)
+            if described and (group == "plural" or (group in ("masc", "fem")) == described[1]):
+                if lower == "her":
+                    role = "possessive" if _her_is_possessive(question, m) else "object"
+                answer = None if turn.abstained else turn.short_answer
+                return question[: m.start()] + _form(described[0], role) + question[m.end() :], answer
+        return None
+    return None
 
 
 def resolve_followup(question: str, history: Sequence[Turn]) -> Resolution:
     """The question to search for, given the earlier turns of the conversation.
 
     A question that names what it asks about comes back unchanged; so does any question when
-    there is no history, or when no earlier name fits its pronouns.
+    there is no history, or when neither an earlier name nor the previous question's frame
+    fills what it leaves out. Several readings may come back: the first as ``resolved``, the
+    others as ``alternatives`` (at most :data:`MAX_ALTERNATIVES`).
     """
     asked = " ".join(question.split())
     if not history:
         return Resolution(asked=asked, resolved=asked)
+    readings: list[tuple[str, list[Substitution], list[str]]] = []  # question, substitutions, about
     ellipsis = _resolve_ellipsis(asked, history)
     if ellipsis is not None:
-        resolved, subs = ellipsis
-        return Resolution(asked=asked, resolved=resolved, substitutions=subs)
-    resolved, subs = _resolve_pronouns(asked, history)
-    return Resolution(asked=asked, resolved=resolved, substitutions=subs)
+        readings += [(q, [Substitution(written=asked, meant=q)], []) for q in ellipsis]
+    else:
+        last = history[-1]
+        answer = None if last.abstained else last.short_answer
+        fragment = fragment_rewrite(asked, last.question, answer)
+        if fragment is not None:
+            # "When?" after "Where ...?" "Lompoc": the place is not the time.
+            readings.append((fragment, [Substitution(written=asked, meant=fragment)], [answer] if answer else []))
+        resolved, subs = _resolve_pronouns(asked, history)
+        readings.append((resolved, subs, [s.meant for s in subs]))
+        described = _described(asked, history, [s.meant for s in subs])
+        if described is not None:
+            q, what = described
+            readings.append((q, [Substitution(written=asked, meant=q)], [what] if what else []))
+    seen = {asked}
+    unique = [r for r in readings if not (r[0] in seen or seen.add(r[0]))]
+    if not unique:
+        return Resolution(asked=asked, resolved=asked)
+    (resolved, subs, about), others = unique[0], unique[1 : 1 + MAX_ALTERNATIVES]
+    return Resolution(
+        asked=asked,
+        resolved=resolved,
+        substitutions=subs,
+        about=about,
+        alternatives=[Reading(question=q, about=a) for q, _, a in others],
+    )

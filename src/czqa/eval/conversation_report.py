@@ -23,6 +23,9 @@ DEFINITIONS = {
     "the typed question alone does not settle what it refers to) where this way gets more follow-ups "
     "right than no rewriting.",
     "rewrites searched": "Follow-up turns where the rewritten question, not the typed one, was searched.",
+    "better where typed misses": "The same as 'better (needs context)', counted only over the conversations where "
+    "no rewriting gets some needs_context follow-up wrong: one that no rewriting already gets right cannot be "
+    "better, so this is the share of what rewriting could win.",
 }
 
 
@@ -68,6 +71,15 @@ def _verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("met" if ok else "MISSED")
 
 
+def _missed_line(run: ConversationRun) -> str:
+    b, t = run.summary["best"], run.summary["typed"]
+    return (
+        f"where no rewriting misses a follow-up that needs context ({t['needs_context_typed_missed']} of "
+        f"{t['needs_context_conversations']} conversations), best is better on {b['missed_better_than_typed']} "
+        f"({_pct(b['missed_better_share'])})"
+    )
+
+
 def terminal_summary(run: ConversationRun, paths: dict[str, Path] | None = None) -> str:
     """The compact table ``czqa eval --conversations`` prints."""
     s = run.summary["typed"]
@@ -84,6 +96,7 @@ def terminal_summary(run: ConversationRun, paths: dict[str, Path] | None = None)
         f"targets (best vs typed): never worse {_verdict(t['never_worse'])}; better on ≥{TARGET_BETTER_SHARE:.0f}% "
         f"of conversations needing context {_verdict(t['better_where_needed'])}"
     )
+    lines.append(_missed_line(run))
     if paths:
         lines.append("Wrote " + ", ".join(str(p) for p in paths.values()))
     return "\n".join(lines)
@@ -127,6 +140,8 @@ def render_markdown(run: ConversationRun) -> str:
         "",
         f"Targets for **best** against **typed**: never worse: **{_verdict(t['never_worse'])}**; better on at least "
         f"{TARGET_BETTER_SHARE:.0f}% of the conversations that need context: **{_verdict(t['better_where_needed'])}**.",
+        "",
+        _missed_line(run)[0].upper() + _missed_line(run)[1:] + ".",
         "",
         "## Per conversation",
         "",

@@ -115,6 +115,11 @@ class ConversationScore(BaseModel):
     best_beats_typed: bool = Field(description="'best' gets more follow-ups right than 'typed'.")
     rewrite_worse_than_typed: bool
     rewrite_beats_typed: bool
+    typed_misses_context: bool = Field(
+        False,
+        description="Some follow-up marked needs_context is wrong as typed: rewriting has something to win. "
+        "A conversation typed gets all right cannot be 'better', however it is rewritten.",
+    )
 
 
 def _correct(turn: ConversationTurn, answer: Answer) -> bool:
@@ -178,6 +183,7 @@ def score_conversation(conv: Conversation, turns: dict[str, list[TurnOutcome]]) 
         best_beats_typed=correct["best"] > correct["typed"],
         rewrite_worse_than_typed=worse("rewrite"),
         rewrite_beats_typed=correct["rewrite"] > correct["typed"],
+        typed_misses_context=any(t.needs_context and not o.correct for t, o in zip(conv.turns[1:], turns["typed"][1:])),
     )
 
 
@@ -202,8 +208,10 @@ def _pct(n: int, d: int) -> float | None:
 
 def summarize(scores: Sequence[ConversationScore]) -> dict[str, dict[str, float | int | None]]:
     """Per way: follow-up turns right, those needing context right, how often the rewrite was
-    searched, and (against ``typed``) conversations made worse or better."""
+    searched, and (against ``typed``) conversations made worse or better: of all those needing
+    context, and of those where the typed question misses a context-dependent follow-up."""
     needing = [s for s in scores if s.needs_context]
+    missed = [s for s in needing if s.typed_misses_context]
     out: dict[str, dict[str, float | int | None]] = {}
     for way in WAYS:
         follow = [t for s in scores for t in s.turns[way][1:]]
@@ -221,6 +229,12 @@ def summarize(scores: Sequence[ConversationScore]) -> dict[str, dict[str, float 
             "needs_context_conversations": len(needing),
             "needs_context_better_than_typed": sum(better),
             "needs_context_better_share": _pct(sum(better), len(needing)) if way != "typed" else None,
+            # The same, counted only where the typed question misses a context-dependent follow-up.
+            "needs_context_typed_missed": len(missed),
+            "missed_better_than_typed": sum(b for s, b in zip(needing, better) if s.typed_misses_context),
+            "missed_better_share": _pct(sum(b for s, b in zip(needing, better) if s.typed_misses_context), len(missed))
+            if way != "typed"
+            else None,
         }
     return out
 
