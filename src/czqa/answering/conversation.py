@@ -12,7 +12,7 @@ calibrated decision score), and :func:`prefer_rewrite` keeps the better-supporte
 that were not rewritten are answered once, as before: only follow-ups pay for a second answer.
 A generating mode (the LLM) then answers, or streams, just the chosen question. When the
 resolver offers other readings (``Resolution.alternatives``: "How much was it?" as "How much did
-MGX invest ...?" or as "How much was MGX?"), each is answered too and the best-supported reading
+Acme invest ...?" or as "How much was Acme?"), each is answered too and the best-supported reading
 is the rewrite that the question as typed is compared with.
 
 Everything here takes the answering as a callable (question -> :class:`Answer`), so the chat
@@ -204,8 +204,8 @@ def _norm(text: str) -> str:
 
 
 def restates(answer: Answer, about: Sequence[str]) -> bool:
-    """Whether an answer only names what its question was taken to be about: "What did OKCoin
-    later become?" answered "OKCoin" (or "the exchange Zhao left" answered with that exchange)
+    """Whether an answer only names what its question was taken to be about: "What did Acme
+    later become?" answered "Acme" (or "the exchange Ming Yao left" answered with that exchange)
     says nothing new, however confident the reader is."""
     if answer.abstained or not answer.short_answer:
         return False
@@ -213,7 +213,7 @@ def restates(answer: Answer, about: Sequence[str]) -> bool:
 
     def same(a: str) -> bool:
         # The answer is (part of) the referent, or the referent with a word or two more
-        # ("UAE firm MGX" for MGX); a longer answer that mentions it says something new.
+        # ("investment firm Acme" for Acme); a longer answer that mentions it says something new.
         return bool(a) and (short in a or (a in short and len(short.split()) <= len(a.split()) + 2))
 
     return bool(short) and any(same(_norm(x)) for x in about)

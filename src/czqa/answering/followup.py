@@ -25,10 +25,10 @@ What is resolved:
   in forfeitures?", "What about the head of marketing?", "The fine?"): see
   :mod:`czqa.answering.followup_frames`.
 - an "it"/"he" whose antecedent is what an earlier which- or who-question asked about, which
-  no name stands for ("What did it provide?" -> "What did the company that Zhao joined ...
-  provide?").
+  no name stands for ("What did it provide?" -> "What did the company that Ming Yao joined
+  ... provide?").
 
-Several readings may fit ("How much was it?": the amount MGX invested, or MGX itself): the
+Several readings may fit ("How much was it?": the amount Acme invested, or Acme itself): the
 first is ``resolved`` and the others ``alternatives``, each with what it was taken to be
 about, and :mod:`czqa.answering.conversation` answers them all and keeps the best-supported one.
 
@@ -116,7 +116,7 @@ class Substitution(BaseModel):
 class Reading(BaseModel):
     """One way to read a follow-up: the question to search, and what it was taken to be about
     (the names or earlier answers put into it; an answer that only repeats one of them answers
-    nothing: "What did OKCoin later become?" "OKCoin")."""
+    nothing: "What did Acme later become?" "Acme")."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -128,7 +128,7 @@ class Resolution(BaseModel):
     """The question as asked and as it will be searched; equal when no context was needed.
 
     ``alternatives`` are other readings worth trying when the first may be wrong ("How much was
-    it?" as "How much did MGX invest ...?" or as "How much was MGX?"): the chooser in
+    it?" as "How much did Acme invest ...?" or as "How much was Acme?"): the chooser in
     :mod:`czqa.answering.conversation` answers them too and keeps the best-supported one.
     """
 
@@ -305,9 +305,9 @@ def _resolve_ellipsis(question: str, history: Sequence[Turn]) -> list[str] | Non
         target = same[0] if same else old[-1]
         name = new
         if re.match(r"(?:the|a|an)\s", name, re.IGNORECASE) and re.search(r"\b(?:the|a|an)\s$", previous[: target.start], re.IGNORECASE):
-            name = name.split(None, 1)[1]  # "What about the SEC?" after "... the CFTC ...": one article
+            name = name.split(None, 1)[1]  # "What about the FTC?" after "... the SEC ...": one article
         swapped = previous[: target.start] + name + previous[target.end :]
-        # With no name of the same kind to replace ("What about the CTO of Docin?" after "Who
+        # With no name of the same kind to replace ("What about the CTO of Globex?" after "Who
         # was Acme's head of marketing?"), the phrase's own slot comes first and the swap last.
         return [swapped] if same else [*in_slots, swapped]
     dated = _resolve_date_ellipsis(new, previous)
@@ -335,7 +335,7 @@ def _resolve_date_ellipsis(new: str, previous: str) -> list[str] | None:
 
 def _described(question: str, history: Sequence[Turn], named: Sequence[str] = ()) -> tuple[str, str | None] | None:
     """The question with its first pronoun replaced by what an earlier which- or who-question
-    asked about ("What did it provide?" -> "What did the company that Zhao joined ... provide?"):
+    asked about ("What did it provide?" -> "What did the company that Ming Yao joined ... provide?"):
     the reading for an antecedent that was never named by a name the resolver could find (or was
     named wrongly). Also returns that earlier question's answer (what the description stands for).
     Not offered when the pronoun reading already put in that answer's one name (``named``), when the
@@ -382,7 +382,7 @@ def resolve_followup(question: str, history: Sequence[Turn]) -> Resolution:
         answer = None if last.abstained else last.short_answer
         fragment = fragment_rewrite(asked, last.question, answer)
         if fragment is not None:
-            # "When?" after "Where ...?" "Lompoc": the place is not the time.
+            # "When?" after "Where ...?" "the prison": the place is not the time.
             readings.append((fragment, [Substitution(written=asked, meant=fragment)], [answer] if answer else []))
         resolved, subs = _resolve_pronouns(asked, history)
         readings.append((resolved, subs, [s.meant for s in subs]))
