@@ -1,6 +1,6 @@
 """A hand-edited format 2 index whose checksums were updated to match: load must still refuse it.
 
-The same cases as tests/hostile/test_index_tamper.py, which edits format 1's JSON files: here
+The cases the format 1 tamper tests covered (they edited its JSON files); here
 the offsets, sources and texts are edited where format 2 keeps them (``tables.bin``).
 """
 
