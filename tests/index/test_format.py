@@ -242,3 +242,13 @@ def test_a_tables_file_cut_short_is_refused(built):
     (settings.index_dir / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexUnusable, match="could not be read: .*lie outside tables.bin"):
         load_index(settings.index_dir)
+
+
+def test_passages_show_the_documents_text_not_the_index_copy(built, monkeypatch):
+    settings, _ = built
+    data = load_index(settings.index_dir, documents=documents(settings))
+    texts = {d.source: d.text for d in documents(settings)}
+    assert set(data.chunks.documents) == set(DOCS)
+    monkeypatch.setattr(ChunkTable, "stored_text", lambda self, i: pytest.fail("the index's copy was read"))
+    for c in data.chunks:
+        assert c.text == texts[c.source][c.start : c.end]

@@ -115,3 +115,14 @@ def test_a_tampered_index_is_rebuilt_and_the_answer_quotes_the_right_text(built)
     answer = qa.answer("Who founded the Quenford Lantern Festival?", mode="extractive")
     assert qa.build_report is not None  # rebuilt, not used
     assert answer.citations[0].quote == FOUNDED
+
+
+def test_above_the_full_check_size_a_sample_still_catches_a_consistent_shift(built, monkeypatch):
+    from czqa.index import verify
+
+    monkeypatch.setattr(verify, "FULL_CHECK", 0)  # as in an index of over 20,000 chunks and sentences
+    monkeypatch.setattr(verify, "SAMPLE", 2)
+    load_index(built.index_dir, documents=docs(built))
+    edit(built.index_dir, shift("sentence.rows"))
+    with pytest.raises(IndexUnusable, match="does not match its documents.*festival.txt"):
+        load_index(built.index_dir, documents=docs(built))

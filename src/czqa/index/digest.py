@@ -67,9 +67,10 @@ def all_finite(matrix: np.ndarray, *, rows: int = 1 << 16) -> bool:
 
 
 def finite(matrix: np.ndarray) -> bool:
-    """Whether the vectors are finite: every row of a small matrix, an even sample of 4096 rows
-    of a large (memory-mapped) one, whose every row the build checked before saving it."""
+    """Whether the vectors are finite: every row of a small matrix, 4096 rows of a large
+    (memory-mapped) one, whose every row the build checked before saving it: 64 runs of 64 rows
+    spread evenly (first and last included), 64 reads from a cold disk rather than 4096."""
     if matrix.nbytes <= FULL_CHECK_BYTES:
         return bool(np.isfinite(matrix).all())
-    step = max(1, len(matrix) // 4096)
-    return bool(np.isfinite(matrix[::step]).all()) and bool(np.isfinite(matrix[-1]).all())
+    starts = np.linspace(0, max(len(matrix) - 64, 0), 64).astype(np.int64)
+    return all(bool(np.isfinite(matrix[a : a + 64]).all()) for a in starts.tolist())

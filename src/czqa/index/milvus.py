@@ -4,8 +4,8 @@
 of an index in a collection of a Milvus standalone or cluster (pymilvus ``MilvusClient``); a
 ``*.db`` path runs Milvus Lite in-process instead, one process at a time (what the tests use).
 
-What moves and what stays: Milvus holds the chunk vectors (``row`` = the chunk's position in
-``chunks.json``, its ``chunk_id``, the vector; HNSW on inner product, as FAISS's flat index
+What moves and what stays: Milvus holds the chunk vectors (``row`` = the chunk's row in the
+index's chunk tables, its ``chunk_id``, the vector; HNSW on inner product, as FAISS's flat index
 scores unit vectors) and answers the question's candidate search. The index folder keeps
 everything else: manifest, chunk and sentence text, sentence vectors, and the exact chunk
 vectors (``chunks.npy``, memory-mapped as beside an IVF index). So, as with IVF, Milvus decides
@@ -181,7 +181,7 @@ class MilvusIndex:
     def _upload(self, name: str, vectors: np.ndarray) -> None:
         module = pymilvus()
         schema = module.MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False,
-                                                   description="czqa chunk vectors; row = the chunk's position in chunks.json")
+                                                   description="czqa chunk vectors; row = the chunk's row in the chunk tables")
         schema.add_field(ROW, module.DataType.INT64, is_primary=True)
         schema.add_field(CHUNK_ID, module.DataType.VARCHAR, max_length=64)
         schema.add_field(VECTOR, module.DataType.FLOAT_VECTOR, dim=int(vectors.shape[1]) if vectors.ndim == 2 else self.dimension)

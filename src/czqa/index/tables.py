@@ -239,11 +239,9 @@ def read_tables(folder: Path) -> tuple[dict[str, np.ndarray], dict]:
     directory = meta.pop("arrays")
     size = (folder / TABLES_BIN).stat().st_size
     buffer: mmap.mmap | bytes = b""
-    if size:
+    if size:  # the kernel's usual read-ahead: load verification reads several arrays through
         with open(folder / TABLES_BIN, "rb") as f:
             buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        if hasattr(mmap, "MADV_RANDOM"):
-            buffer.madvise(mmap.MADV_RANDOM)
     arrays = {}
     for name, spec in directory.items():
         dtype = np.dtype(spec["dtype"])

@@ -7,7 +7,8 @@ other text, which an answer would quote. So on every load:
 * the tables must be well formed: offsets into the texts ascending and inside them, every
   source number, sentence row and term id inside its table (a foreign or tampered
   ``tables.bin`` is refused here rather than failing a question later);
-* ranges must be well formed (start >= 0, end > start, a chunk's text as long as its range),
+* ranges must be well formed (start >= 0, end > start; a chunk's stored text as long as its
+  range where its document is not given, since that text is then what a passage shows),
   sentences of a file in text order without overlaps, sources listed in the manifest and
   sentence vectors finite;
 * for each given document whose sha256 matches the manifest: every range lies inside it, and
@@ -97,8 +98,14 @@ def verify(data, documents: Iterable[Document] | None = None) -> None:
     if fault:
         raise IndexUnusable(f"{where} is damaged: its {fault} do not fit together.")
     c, s = chunks.rows, sentences.rows
-    lengths = _char_counts(chunks.pool, chunks.text_at)
-    bad_c = np.flatnonzero((c[:, 1] < 0) | (c[:, 2] <= c[:, 1]) | (c[:, 2] - c[:, 1] != lengths))
+    docs = {d.source: d for d in documents or () if m.files.get(d.source) == d.sha256}
+    bad_c = (c[:, 1] < 0) | (c[:, 2] <= c[:, 1])
+    # A stored text is shown only for a chunk whose document is not given: its length must be
+    # its range's (the others are compared with their document below, and shown from it).
+    shown = ~np.isin(c[:, 0], [k for k, name in enumerate(chunks.sources) if name in docs])
+    if shown.any():
+        bad_c |= shown & (c[:, 2] - c[:, 1] != _char_counts(chunks.pool, chunks.text_at))
+    bad_c = np.flatnonzero(bad_c)
     bad_s = np.flatnonzero((s[:, 1] < 0) | (s[:, 2] <= s[:, 1]))
     if bad_c.size or bad_s.size:
         t, row = (c, bad_c[0]) if bad_c.size else (s, bad_s[0])
@@ -114,7 +121,6 @@ def verify(data, documents: Iterable[Document] | None = None) -> None:
     sv = data.sentence_vectors
     if sv.ndim != 2 or (len(sv) and sv.shape[1] != m.model.dimension) or not finite(sv):
         raise IndexUnusable(f"{where} is damaged: its sentence vectors are not finite {m.model.dimension}-d vectors.")
-    docs = {d.source: d for d in documents or () if m.files.get(d.source) == d.sha256}
     if docs:
         _against_documents(data, docs, where)
 
