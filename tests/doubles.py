@@ -53,3 +53,23 @@ def docs_folder(root, files: dict[str, str], *, name: str = "seeds"):
     for file_name, text in files.items():
         (folder / file_name).write_text(text, encoding="utf-8")
     return folder
+
+
+def rewrite_tables(index_dir, change) -> None:
+    """Change a format 2 index's tables through ``change(arrays, meta)`` and fix the manifest's
+    checksums, as a hand editor (or an attacker) would: what loading must still catch."""
+    import json
+
+    from czqa.index import format as fmt
+    from czqa.index.store import MANIFEST
+    from czqa.index.tables import read_tables, write_tables
+
+    manifest = json.loads((index_dir / MANIFEST).read_text())
+    gen = index_dir / manifest["generation"]
+    arrays, meta = read_tables(gen)
+    arrays = {k: np.array(v) for k, v in arrays.items()}
+    change(arrays, meta)
+    write_tables(gen, arrays, meta)
+    for name in fmt.FILES:
+        manifest["data"][name] = hashlib.sha256((gen / name).read_bytes()).hexdigest()
+    (index_dir / MANIFEST).write_text(json.dumps(manifest))

@@ -28,7 +28,7 @@ from czqa.ingest.documents import read_seeds
 from czqa.retrieve.lexical import BM25, terms
 from czqa.retrieve.retriever import HybridRetriever
 from czqa.settings import IngestSettings, Settings
-from doubles import HashingEncoder, docs_folder
+from doubles import HashingEncoder, docs_folder, rewrite_tables
 
 DOCS = {
     "bridge.txt": "The Securities and Exchange Commission (SEC) sued the bridge company in March. "
@@ -199,21 +199,6 @@ def test_a_format_this_czqa_does_not_know_is_refused_with_the_rebuild_command(bu
         ensure_index(settings, encoder=HashingEncoder())
 
 
-def _rewrite_tables(index_dir, change) -> None:
-    """Change tables.bin's arrays through ``change(arrays, meta)`` and fix the checksums, as a hand editor would."""
-    from czqa.index.tables import read_tables, write_tables
-
-    manifest = json.loads((index_dir / MANIFEST).read_text())
-    gen = index_dir / manifest["generation"]
-    arrays, meta = read_tables(gen)
-    arrays = {k: np.array(v) for k, v in arrays.items()}
-    change(arrays, meta)
-    write_tables(gen, arrays, meta)
-    for name in fmt.FILES:
-        manifest["data"][name] = hashlib.sha256((gen / name).read_bytes()).hexdigest()
-    (index_dir / MANIFEST).write_text(json.dumps(manifest))
-
-
 @pytest.mark.parametrize(
     "change, fault",
     [
@@ -227,7 +212,7 @@ def _rewrite_tables(index_dir, change) -> None:
 )
 def test_tables_that_do_not_fit_together_are_refused_not_used(built, change, fault):
     settings, _ = built
-    _rewrite_tables(settings.index_dir, change)
+    rewrite_tables(settings.index_dir, change)
     with pytest.raises(IndexUnusable, match=f"damaged: its {fault} do not fit together"):
         load_index(settings.index_dir)
 

@@ -1,5 +1,6 @@
-"""The Milvus backend (Milvus Lite, in-process) passes the retrieval tests FAISS passes, and says
-clearly when its collection, its server or its extra is missing.
+"""The Milvus backend (Milvus Lite, in-process) retrieves exactly what FAISS retrieves (the
+retrieval tests of tests/retrieve/test_retriever.py also run on both), and says clearly when
+its collection, its server or its extra is missing.
 
 Without the milvus extra these tests skip; CI sets CZQA_REQUIRE_MILVUS=1 and then they fail
 instead (:func:`conftest.require_milvus`).
@@ -20,7 +21,6 @@ from czqa.errors import BuildUnavailable, IndexLocationError, IndexUnusable, Set
 from czqa.index.build import build_index, ensure_index
 from czqa.index.milvus import MilvusIndex
 from czqa.index.store import MANIFEST, load_index
-from czqa.retrieve.aliases import AliasTable
 from czqa.retrieve.retriever import HybridRetriever
 from czqa.settings import ChunkingSettings, IndexSettings, Settings, load_settings
 from doubles import HashingEncoder
@@ -60,39 +60,7 @@ def manifest(s):
     return json.loads((s.index_dir / MANIFEST).read_text())
 
 
-# -- the retrieval tests, on both backends ---------------------------------------------------
-
-
-@pytest.fixture(params=["faiss", "milvus"])
-def index(request, tmp_path):
-    uri = milvus_lite_uri(tmp_path) if request.param == "milvus" else None
-    write(tmp_path / "docs", DOCS)
-    enc = HashingEncoder()
-    data, _ = build_index(settings(tmp_path, request.param, uri), encoder=enc)
-    yield data, enc
-    if uri:
-        release_milvus_lite(uri)
-
-
-def search(index, question, top_k=3):
-    data, enc = index
-    hits = HybridRetriever(data, aliases=AliasTable.from_texts(DOCS.values())).search(enc.encode([question])[0], question, top_k=top_k)
-    return [data.chunks[h.chunk] for h in hits], hits
-
-
-def test_the_passage_sharing_the_rare_words_ranks_first(index):
-    chunks, _ = search(index, "Who founded the lantern festival?")
-    assert chunks[0].source == "festival.txt"
-
-
-def test_an_abbreviation_finds_the_passage_that_defines_it(index):
-    chunks, _ = search(index, "What does the Maritime Safety Agency inspect?")
-    assert chunks[0].source == "agency.txt"
-
-
-def test_top_k_and_scores_are_ordered(index):
-    _, hits = search(index, "ferries", top_k=2)
-    assert len(hits) == 2 and hits[0].score >= hits[1].score
+# -- the retrieval tests themselves run on both backends in tests/retrieve/test_retriever.py --------
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,16 @@ the offsets, sources and texts are edited where format 2 keeps them (``tables.bi
 
 from __future__ import annotations
 
-import hashlib
-import json
 
 import numpy as np
 import pytest
 
 from czqa.errors import IndexUnusable
-from czqa.index import format as fmt
 from czqa.index.build import build_index, ensure_index
-from czqa.index.store import MANIFEST, load_index
-from czqa.index.tables import read_tables, write_tables
+from czqa.index.store import load_index
 from czqa.ingest.documents import read_seeds
 from czqa.settings import IngestSettings, Settings
-from doubles import HashingEncoder, docs_folder
+from doubles import HashingEncoder, docs_folder, rewrite_tables
 
 DOC = "The Quenford Lantern Festival began in 1987. It was founded by Mira Talvik, a glassblower.\n"
 FOUNDED = "It was founded by Mira Talvik, a glassblower."
@@ -31,19 +27,6 @@ def built(tmp_path):
     settings = Settings(seeds_dir=seeds, index_dir=tmp_path / "index", auto_build=False)
     build_index(settings, encoder=HashingEncoder())
     return settings
-
-
-def edit(index_dir, change) -> None:
-    """Change the tables through ``change(arrays, meta)`` and fix the checksums, as an attacker would."""
-    manifest = json.loads((index_dir / MANIFEST).read_text())
-    gen = index_dir / manifest["generation"]
-    arrays, meta = read_tables(gen)
-    arrays = {k: np.array(v) for k, v in arrays.items()}
-    change(arrays, meta)
-    write_tables(gen, arrays, meta)
-    for name in fmt.FILES:
-        manifest["data"][name] = hashlib.sha256((gen / name).read_bytes()).hexdigest()
-    (index_dir / MANIFEST).write_text(json.dumps(manifest))
 
 
 def docs(settings):
@@ -58,7 +41,7 @@ def shift(name, by=3):
 
 
 def test_sentence_offsets_shifted_consistently_are_refused(built):
-    edit(built.index_dir, shift("sentence.rows"))
+    rewrite_tables(built.index_dir, shift("sentence.rows"))
     load_index(built.index_dir)  # the tables themselves are well formed
     with pytest.raises(IndexUnusable, match="does not match its documents.*festival.txt"):
         load_index(built.index_dir, documents=docs(built))
@@ -70,13 +53,13 @@ def test_a_sentence_moved_over_its_neighbour_is_refused_even_without_the_documen
     def change(arrays, meta):
         arrays["sentence.rows"][1, 1] = arrays["sentence.rows"][0, 2] - 1
 
-    edit(built.index_dir, change)
+    rewrite_tables(built.index_dir, change)
     with pytest.raises(IndexUnusable, match="overlaps the one before it"):
         load_index(built.index_dir)
 
 
 def test_chunk_offsets_pointing_at_other_text_are_refused(built):
-    edit(built.index_dir, shift("chunk.rows", by=2))  # same length, other text
+    rewrite_tables(built.index_dir, shift("chunk.rows", by=2))  # same length, other text
     with pytest.raises(IndexUnusable, match="chunk .* quotes other text than festival.txt holds"):
         load_index(built.index_dir, documents=docs(built))
 
@@ -86,7 +69,7 @@ def test_a_chunk_text_changed_in_place_is_refused(built):
         strings = arrays["chunk.strings"]
         strings[:] = np.frombuffer(bytes(strings).replace(b"Mira", b"Nora"), dtype=np.uint8)
 
-    edit(built.index_dir, change)
+    rewrite_tables(built.index_dir, change)
     with pytest.raises(IndexUnusable, match="chunk .* quotes other text than festival.txt holds"):
         load_index(built.index_dir, documents=docs(built))
 
@@ -95,13 +78,13 @@ def test_impossible_offsets_are_refused_even_without_the_documents(built):
     def stretch(arrays, meta):
         arrays["chunk.rows"][0, 2] += 5  # no longer the length of its text
 
-    edit(built.index_dir, stretch)
+    rewrite_tables(built.index_dir, stretch)
     with pytest.raises(IndexUnusable, match="impossible offsets"):
         load_index(built.index_dir)
 
 
 def test_a_source_the_manifest_does_not_list_is_refused(built):
-    edit(built.index_dir, lambda arrays, meta: meta.__setitem__("sources", ["/etc/passwd"]))
+    rewrite_tables(built.index_dir, lambda arrays, meta: meta.__setitem__("sources", ["/etc/passwd"]))
     with pytest.raises(IndexUnusable, match="/etc/passwd, a file its manifest does not list"):
         load_index(built.index_dir)
 
@@ -109,7 +92,7 @@ def test_a_source_the_manifest_does_not_list_is_refused(built):
 def test_a_tampered_index_is_rebuilt_and_the_answer_quotes_the_right_text(built):
     from czqa.qa import QA
 
-    edit(built.index_dir, shift("sentence.rows"))
+    rewrite_tables(built.index_dir, shift("sentence.rows"))
     enc = HashingEncoder()
     qa = QA(built.model_copy(update={"auto_build": True}), query_encoder=enc, build_encoder=enc)
     answer = qa.answer("Who founded the Quenford Lantern Festival?", mode="extractive")
@@ -123,6 +106,6 @@ def test_above_the_full_check_size_a_sample_still_catches_a_consistent_shift(bui
     monkeypatch.setattr(verify, "FULL_CHECK", 0)  # as in an index of over 20,000 chunks and sentences
     monkeypatch.setattr(verify, "SAMPLE", 2)
     load_index(built.index_dir, documents=docs(built))
-    edit(built.index_dir, shift("sentence.rows"))
+    rewrite_tables(built.index_dir, shift("sentence.rows"))
     with pytest.raises(IndexUnusable, match="does not match its documents.*festival.txt"):
         load_index(built.index_dir, documents=docs(built))

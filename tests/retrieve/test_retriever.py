@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import milvus_lite_uri, release_milvus_lite
 from czqa.index.build import build_index
 from czqa.retrieve.aliases import AliasTable
 from czqa.retrieve.retriever import HybridRetriever
@@ -17,15 +18,21 @@ DOCS = {
 }
 
 
-@pytest.fixture
-def index(tmp_path):
+@pytest.fixture(params=["faiss", "milvus"])
+def index(request, tmp_path):
+    """The corpus indexed by each vector backend: every retrieval test here runs on FAISS and on
+    Milvus Lite (skipped without the milvus extra; CI requires it)."""
     seeds = tmp_path / "docs"
     seeds.mkdir()
     for name, text in DOCS.items():
         (seeds / name).write_text(text)
+    uri = milvus_lite_uri(tmp_path) if request.param == "milvus" else None
+    index = {"backend": "milvus", "uri": uri} if uri else {}
     enc = HashingEncoder()
-    data, _ = build_index(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"), encoder=enc)
-    return data, enc
+    data, _ = build_index(Settings(seeds_dir=seeds, index_dir=tmp_path / "index", index=index), encoder=enc)
+    yield data, enc
+    if uri:
+        release_milvus_lite(uri)
 
 
 def search(index, question, top_k=3):
