@@ -196,3 +196,17 @@ def test_a_file_system_error_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert err.strip() == "czqa: error: No space left on device: /data/index/gen-1/chunks.json"
     r = czqa("ask", "--index", "a" * 300, "Who founded Binance?")
     assert r.returncode == 2 and "too long" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--perturb-rate", "1.5"), ("--other-passage-rate", "-0.1"), ("--learning-rate", "0"), ("--answerability-weight", "lots")],
+)
+def test_train_reader_refuses_bad_recipe_numbers(option, value):
+    r = czqa("train-reader", option, value)
+    assert r.returncode == 2 and option in r.stderr and "Traceback" not in r.stderr
+
+
+def test_train_reader_init_from_a_folder_without_weights_is_a_usage_error(tmp_path):
+    r = czqa("train-reader", "--init-from", str(tmp_path), "--steps", "1")
+    assert r.returncode == 2 and "--init-from" in r.stderr and "reader.safetensors" in r.stderr

@@ -166,7 +166,15 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     if not args.data.is_dir():
         raise UsageError(f"--data {args.data}: training data folder not found (see README, 'Training the reader')")
     fields = {"data_dir": args.data, "out_dir": args.out or WEIGHTS_DIR, "max_steps": args.steps, "seed": args.seed,
-              "limit_examples": args.limit, "cache_dir": args.cache, "batch_size": args.batch_size}
+              "limit_examples": args.limit, "cache_dir": args.cache, "batch_size": args.batch_size,
+              "init_from": args.init_from, "learning_rate": args.learning_rate, "perturb_rate": args.perturb_rate,
+              "other_passage_rate": args.other_passage_rate, "answerability_weight": args.answerability_weight}
+    if args.init_from is not None and not (args.init_from / "reader.safetensors").is_file():
+        raise UsageError(f"--init-from {args.init_from}: no reader.safetensors there")
+    if args.all_negatives:
+        from czqa.answering.reader.negatives import ALL_KINDS
+
+        fields["perturb_kinds"] = ALL_KINDS
     cfg = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
     out = train(cfg, progress=not args.quiet and sys.stderr.isatty())
     print(f"Reader weights written to {out}")
@@ -267,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--seed", type=int, help="random seed (default 13)")
     p_train.add_argument("--limit", type=_positive_int, help="use only N examples (a quick trial)")
     p_train.add_argument("--cache", type=Path, help="checkpoint folder (default: ~/.cache/czqa/reader-train); a stopped run resumes from it")
+    p_train.add_argument("--init-from", type=Path, metavar="DIR", help="second stage: start from the reader weights in DIR instead of the base model")
+    p_train.add_argument("--learning-rate", type=_positive_float, help="peak learning rate (default 8e-5)")
+    p_train.add_argument("--perturb-rate", type=_rate, help="share of answerable questions given a look-alike unanswerable twin (default 0.15)")
+    p_train.add_argument("--other-passage-rate", type=_rate, help="share paired with a passage of the same document without the answer (default 0.12)")
+    p_train.add_argument("--answerability-weight", type=_positive_float, help="weight of the answerability loss (default 0.5)")
+    p_train.add_argument("--all-negatives", action="store_true", help="look-alikes also by negation and key-word swaps (default: names, years, numbers, opposites)")
     p_train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_train.set_defaults(func=cmd_train_reader)
 
@@ -298,6 +312,26 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
     return value
 
 

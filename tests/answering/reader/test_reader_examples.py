@@ -104,3 +104,27 @@ def test_other_passage_negatives_hold_none_of_the_answers():
         original = next(e for e in examples if e.id + "#other" == n.id)
         assert not n.answerable and n.context != original.context
         assert not any(a.text in n.context for a in original.answers)
+
+
+def test_negation_and_key_word_swaps_make_grammatical_unanswerable_twins():
+    from czqa.answering.reader.examples import AnswerSpan, QAExample
+    from czqa.answering.reader.negatives import question_words
+
+    ctx = "In 1987 Mira Talvik founded the festival in Quenford. The festival drew a crowd of 4,000."
+    ex = QAExample(id="p", question="When did Mira Talvik found the festival?", context=ctx, source="t",
+                   answers=(AnswerSpan(start=3, end=7, text="1987"),))
+    other = QAExample(id="o", question="Who painted the mural in the harbour?", context="x", source="t", answers=())
+    vocabulary = question_words([ex, other])
+    assert "mural" in vocabulary and "harbour" in vocabulary and "who" not in vocabulary
+    negated = perturb_question(ex, random.Random(0), kinds=("negation",))
+    assert negated is not None and negated.question == "When didn't Mira Talvik found the festival?"
+    assert not negated.answerable and negated.id == "p#swap"
+    swapped = perturb_question(ex, random.Random(0), kinds=("keyword",), vocabulary=vocabulary)
+    assert swapped is not None and not swapped.answerable
+    # the word the question shared with its context ("festival") is gone, replaced by one the context never uses
+    assert "festival" not in swapped.question and swapped.question.startswith("When did Mira Talvik found the ")
+    new_word = swapped.question.removeprefix("When did Mira Talvik found the ").rstrip("?")
+    assert new_word in {"mural", "harbour"} and new_word not in ctx.lower()
+    # without a vocabulary, or with only stage-1 kinds, nothing of the kind is made
+    assert perturb_question(ex, random.Random(0), kinds=("keyword",)) is None
+    assert perturb_question(ex.model_copy(update={"question": "Who?"}), random.Random(0), kinds=("negation",)) is None

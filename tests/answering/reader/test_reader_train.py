@@ -39,3 +39,27 @@ def test_stopped_run_resumes_to_the_same_weights(tmp_path):
     for k in a:
         assert np.allclose(a[k].astype(np.float32), b[k].astype(np.float32), atol=1e-3), k
     assert Reader(resumed).read("Who founded the festival?", ["It was founded by Mira Talvik."])
+
+
+def test_second_stage_starts_from_exported_weights_and_keeps_the_first_recipe(tmp_path):
+    pytest.importorskip("torch")
+    import json
+
+    from czqa.answering.reader.negatives import ALL_KINDS
+    from czqa.answering.reader.train import train
+
+    from safetensors.numpy import save_file
+
+    first = train(_config(tmp_path, "first"), progress=False)
+    marked = {k: (v + np.float16(0.25) if k in ("span.bias", "encoder.layer.0.output.dense.bias") else v) for k, v in _weights(first).items()}
+    save_file(marked, str(first / "reader.safetensors"))  # far from anything the base model would give
+    # (almost) zero learning rate: a second stage that truly starts from `first` ends exactly there
+    still = train(_config(tmp_path, "still", init_from=first, learning_rate=1e-12, perturb_kinds=ALL_KINDS), progress=False)
+    a, b = _weights(first), _weights(still)
+    for k in a:
+        assert np.allclose(a[k].astype(np.float32), b[k].astype(np.float32), atol=1e-3), k
+    meta = json.loads((still / "reader.json").read_text())
+    assert meta["initialised_from"]["training"]["max_steps"] == 4
+    assert meta["training"]["perturb_kinds"] == list(ALL_KINDS)
+    with pytest.raises(FileNotFoundError, match="no reader.safetensors"):
+        train(_config(tmp_path, "bad", init_from=tmp_path / "nowhere"), progress=False)

