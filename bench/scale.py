@@ -4,6 +4,7 @@ Run it with the project's virtualenv, one size per run (figures in the README's 
 
     .venv/bin/python bench/scale.py --passages 10000 [--embed real] [--threads 1] [--json out.json]
     .venv/bin/python bench/scale.py --passages 100000 [--vector-index auto] [--nprobe 64]
+    .venv/bin/python bench/scale.py --passages 1000000 --threads 1   # end to end: ~11 min to build
     .venv/bin/python bench/scale.py --passages 1000000 --vectors-only
 
 What it does:
@@ -20,8 +21,13 @@ What it does:
      sentences one sentence record (offsets exact, so load-time verification passes), and the
      vectors are precomputed clustered random vectors instead of embeddings, to isolate the
      index: passage vectors from a mixture of 1,024 Gaussians on the unit sphere (cosine to
-     their centre ≈ 0.78), each sentence's vector near its passage's (cosine ≈ 0.86). Then
-     ``save_index`` as a build would call it (IVF training included in ``index_build_s``).
+     their centre ≈ 0.78), each sentence's vector near its passage's (cosine ≈ 0.86). The
+     tables are built from columns (:func:`synthetic_tables`: row arrays and string pools, no
+     object per row), the vectors written straight into memory-mapped ``.npy`` files (staged
+     beside the index, removed after), the documents read one at a time
+     (:class:`DocumentTexts`); then ``save_index`` as a build would call it (IVF training and
+     the lexical analysis included in ``index_build_s``), which is what lets a million passages
+     build in about 5 GB of private memory.
 3. **Serving**, in a fresh child process (so its peak memory is its own): ``QA.warm_up``
    (``load_s``: read the documents, load and verify the index; its BM25 matrix and alias table
    are read from it, built at index time),
@@ -37,8 +43,8 @@ What it does:
    vectors: questions' vectors for real embeddings; for synthetic ones, vectors drawn near
    random passages, as questions about them would be. 1.0 by construction for a flat index.
 
-``--vectors-only`` (for a million passages, whose text and metadata as Python objects would not
-fit the development machine) writes only synthetic vectors, straight to memory-mapped ``.npy``
+``--vectors-only`` (the dense side alone, without the 10 minutes of a million passages' lexical
+analysis) writes only synthetic vectors, straight to memory-mapped ``.npy``
 files, builds the vector index with czqa's own classes, and times per question what the
 retriever's dense side does: the index search for the candidates and their re-scoring, chunk
 and sentence vectors, on the exact vectors (``dense_retrieval_p50_ms``).
@@ -62,6 +68,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -128,36 +135,95 @@ def near(vectors: np.ndarray, count: int, *, seed: int = 5) -> np.ndarray:
     return unit(picked + rng.standard_normal(picked.shape) * (0.6 / vectors.shape[1] ** 0.5))
 
 
-def build_synthetic(settings: Settings, parts: list[list[str]]) -> dict:
-    """Chunks and sentences laid out exactly as the documents hold them, vectors synthetic,
-    saved by the store as a build would save them."""
-    from czqa.index.build import model_info
-    from czqa.index.ivf import choose_kind
-    from czqa.index.store import PIPELINE_VERSION, SentenceRecord, save_index
-    from czqa.ingest.chunking import Chunk, chunk_id
+class DocumentTexts(Mapping):
+    """The documents' texts as ingestion reads them, each read from its file when asked: what
+    ``save_index`` reads the alias table and lower-case words from, without holding them all
+    (a million passages are 3.5 GB of Python strings)."""
+
+    def __init__(self, folder: Path, names: list[str]) -> None:
+        self.folder, self.names = folder, names
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self.names:
+            raise KeyError(name)
+        return (self.folder / name).read_bytes().decode("utf-8")
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def synthetic_tables(parts: list[list[str]]):
+    """The chunk and sentence tables of ``parts`` as :func:`write_docs` lays them out (each
+    passage one chunk, each of its sentences one sentence; offsets exact), built from columns:
+    row arrays and string pools, no Chunk or SentenceRecord object per row."""
+    from array import array
+
+    from czqa.index.tables import ChunkTable, SentenceTable
+    from czqa.ingest.chunking import chunk_id
     from czqa.ingest.clean import visible_text
 
+    sources = [f"part-{f // PER_FILE:05d}.txt" for f in range(0, len(parts), PER_FILE)]
+    chunk_rows, sentence_rows, ids = array("q"), array("q"), bytearray()
+    for i, p in enumerate(parts):
+        f, at = divmod(i, PER_FILE)
+        if not at:
+            pos = 0
+        text = " ".join(p)
+        chunk_rows.extend((f, pos, pos + len(text)))
+        ids += chunk_id(sources[f], text).encode("ascii")
+        start = pos
+        for sentence in p:
+            sentence_rows.extend((f, start, start + len(sentence)))
+            start += len(sentence) + 1
+        pos += len(text) + 2
+    cleaned: dict[str, str] = {}  # the seeds' sentences recur: each is cleaned once
+    chunks = ChunkTable.from_columns(
+        sources, np.frombuffer(chunk_rows, dtype=np.int64), np.frombuffer(bytes(ids), dtype="S16"),
+        (" ".join(p) for p in parts), (visible_text(" ".join(p)) for p in parts))
+    sentences = SentenceTable.from_columns(
+        sources, np.frombuffer(sentence_rows, dtype=np.int64),
+        (cleaned.get(s) or cleaned.setdefault(s, visible_text(s)) for p in parts for s in p))
+    return chunks, sentences
+
+
+def build_synthetic(settings: Settings, parts: list[list[str]]) -> dict:
+    """Chunks and sentences laid out exactly as the documents hold them (tables built from
+    columns), vectors synthetic, written straight to memory-mapped ``.npy`` files, and all of it
+    saved by the store as a build would save it. The staged vector files are removed after."""
+    from numpy.lib.format import open_memmap
+
+    from czqa.index.build import model_info
+    from czqa.index.ivf import choose_kind
+    from czqa.index.store import PIPELINE_VERSION, save_index
+
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    for name in ("czqa.index.format", "bench"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+        logging.getLogger(name).addHandler(handler)
+    say = logging.getLogger("bench").debug
     write_docs(settings.seeds_dir, parts)
-    chunks, sentences = [], []
-    for f in range(0, len(parts), PER_FILE):
-        source, at = f"part-{f // PER_FILE:05d}.txt", 0
-        for p in parts[f : f + PER_FILE]:
-            text = " ".join(p)
-            chunks.append(Chunk(chunk_id(source, text), source, at, at + len(text), text, visible_text(text)))
-            pos = at
-            for s in p:
-                sentences.append(SentenceRecord(source, pos, pos + len(s), visible_text(s)))
-                pos += len(s) + 1
-            at += len(text) + 2
-    files, texts = {}, {}
-    for path in sorted(settings.seeds_dir.iterdir()):
-        files[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-        texts[path.name] = path.read_bytes().decode("utf-8")  # as ingestion reads them
     started = time.perf_counter()
-    chunk_vectors = np.empty((len(chunks), model_info().dimension), np.float32)
-    sentence_vectors = np.empty((len(sentences), model_info().dimension), np.float32)
+    chunks, sentences = synthetic_tables(parts)
+    say("tables from columns: %.1f s", time.perf_counter() - started)
+    tables_s = time.perf_counter() - started
+    files = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(settings.seeds_dir.iterdir())}
+    texts = DocumentTexts(settings.seeds_dir, list(files))
+    started = time.perf_counter()
+    staging = settings.index_dir.parent / "vectors"
+    staging.mkdir(parents=True, exist_ok=True)
+    dim = model_info().dimension
+    chunk_vectors = open_memmap(staging / "chunks.npy", mode="w+", dtype=np.float32, shape=(len(chunks), dim))
+    sentence_vectors = open_memmap(staging / "sentences.npy", mode="w+", dtype=np.float32, shape=(len(sentences), dim))
     synthetic_vectors([len(p) for p in parts], chunk_vectors, sentence_vectors)
+    chunk_vectors.flush(), sentence_vectors.flush()
     vectors_s = time.perf_counter() - started
+    say("vectors: %.1f s", vectors_s)
     kind = "milvus" if settings.index.backend == "milvus" else choose_kind(settings.index.vector_index, len(chunks), ivf_above=settings.index.ivf_above)
     started = time.perf_counter()
     save_index(
@@ -167,7 +233,13 @@ def build_synthetic(settings: Settings, parts: list[list[str]]) -> dict:
         chunks=chunks, chunk_vectors=chunk_vectors, sentences=sentences, sentence_vectors=sentence_vectors,
         index_settings=settings.index, texts=texts,
     )
-    return {"embed": "synthetic", "vectors_s": round(vectors_s, 2), "index_build_s": round(time.perf_counter() - started, 2),
+    index_build_s = time.perf_counter() - started
+    del chunk_vectors, sentence_vectors
+    import shutil
+
+    shutil.rmtree(staging)
+    return {"embed": "synthetic", "tables_s": round(tables_s, 2), "vectors_s": round(vectors_s, 2), "index_build_s": round(index_build_s, 2),
+            "build_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "chunks": len(chunks), "sentences": len(sentences), "vector_index": kind}
 
 

@@ -14,6 +14,8 @@ are the same. The next ``czqa index`` writes format 2, reusing every vector (not
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from czqa.index.aliases import AliasTable
-from czqa.index.lexicon import SparseBM25, TermRows, lowercase_words, terms
+from czqa.index.lexicon import SparseBM25, TermIds, TermRows, lowercase_words, terms
 from czqa.index.tables import (
     ChunkTable, Ragged, SentenceRecord, SentenceTable, TABLES_BIN, TABLES_JSON, chunk_sentences, read_tables, write_tables,
 )
 from czqa.ingest.chunking import Chunk
+
+log = logging.getLogger(__name__)
 
 FILES = (TABLES_BIN, TABLES_JSON)
 V1_FILES = ("chunks.json", "sentences.json")
@@ -60,26 +64,44 @@ def texts_from_chunks(chunks: ChunkTable) -> dict[str, str]:
 
 def derive(chunks: ChunkTable, sentences: SentenceTable, texts: Mapping[str, str] | None = None) -> Derived:
     """Everything :class:`Derived` holds, from the tables and the documents' ``texts`` (source ->
-    text; without them, each source's chunk texts stand in)."""
-    texts = dict(texts) if texts is not None else texts_from_chunks(chunks)
+    text; without them, each source's chunk texts stand in). ``texts`` is read twice, a document
+    at a time (a mapping that reads each file when asked keeps a big folder out of memory)."""
+    texts = texts if texts is not None else texts_from_chunks(chunks)
+    started = time.perf_counter()
     aliases = AliasTable.from_documents(texts)
-    chunk_terms = [terms(aliases.expand(chunks.embed_text(i), chunks.sources[int(chunks.rows[i, 0])])) for i in range(len(chunks))]
-    sentence_terms = [terms(aliases.expand(sentences.embed_text(i), sentences.source(i))) for i in range(len(sentences))]
-    return Derived(
+    log.debug("alias table: %.1f s", time.perf_counter() - started)
+    chunk_bm25 = SparseBM25.from_ids(_analysed(chunks, aliases, "chunks"))
+    sentence_terms = TermRows.from_ids(_analysed(sentences, aliases, "sentences"))
+    started = time.perf_counter()
+    derived = Derived(
         aliases=aliases,
-        chunk_bm25=SparseBM25.from_tokens(chunk_terms),
-        sentence_terms=TermRows.from_tokens(sentence_terms),
+        chunk_bm25=chunk_bm25,
+        sentence_terms=sentence_terms,
         chunk_sentences=chunk_sentences(chunks, sentences),
         lowercase=lowercase_words(texts.values()),
     )
+    log.debug("chunk sentences and lower-case words: %.1f s", time.perf_counter() - started)
+    return derived
+
+
+def _analysed(table: ChunkTable | SentenceTable, aliases: AliasTable, name: str) -> TermIds:
+    """Each row's embedded text, aliases expanded, as term ids: a row at a time, so a million
+    rows hold flat id arrays and one vocabulary, never a token list per row."""
+    rows, sources, started = TermIds(), table.sources, time.perf_counter()
+    for i, source in enumerate(table.source_ids.tolist()):
+        rows.add(terms(aliases.expand(table.embed_text(i), sources[source])))
+        if i and not i % 500_000:
+            log.debug("%s analysed: %d of %d, %.1f s", name, i, len(table), time.perf_counter() - started)
+    log.debug("%s analysed: %d rows, %d terms, %.1f s", name, len(table), len(rows.ids), time.perf_counter() - started)
+    return rows
 
 
 def write(folder: Path, chunks: ChunkTable, sentences: SentenceTable, derived: Derived) -> None:
     arrays = {
         "chunk.rows": chunks.rows, "chunk.ids": chunks.ids, "chunk.text_at": chunks.text_at, "chunk.embed_at": chunks.embed_at,
-        "chunk.strings": np.frombuffer(bytes(chunks.pool), dtype=np.uint8),
+        "chunk.strings": _bytes(chunks.pool),
         "sentence.rows": sentences.rows, "sentence.embed_at": sentences.embed_at,
-        "sentence.strings": np.frombuffer(bytes(sentences.pool), dtype=np.uint8),
+        "sentence.strings": _bytes(sentences.pool),
         "chunk.sentences_at": derived.chunk_sentences.at, "chunk.sentences": derived.chunk_sentences.values,
         **derived.chunk_bm25.arrays("chunk.bm25"), **derived.sentence_terms.arrays("sentence.terms"),
     }
@@ -91,6 +113,11 @@ def write(folder: Path, chunks: ChunkTable, sentences: SentenceTable, derived: D
         "lowercase": sorted(derived.lowercase),
     }
     write_tables(folder, arrays, meta)
+
+
+def _bytes(pool) -> np.ndarray:
+    """A string pool (bytes, bytearray or a uint8 array, memory-mapped too) as a uint8 array, uncopied."""
+    return pool.reshape(-1).view(np.uint8) if isinstance(pool, np.ndarray) else np.frombuffer(pool, dtype=np.uint8)
 
 
 def read(folder: Path) -> tuple[ChunkTable, SentenceTable, Derived]:

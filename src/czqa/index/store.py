@@ -159,6 +159,13 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         os.fsync(f.fileno())
 
 
+def _chunk_ids(chunks) -> list[str]:
+    """The chunks' ids; of a table, read from its id column (no Chunk object, no text decoded)."""
+    if isinstance(chunks, ChunkTable):
+        return [chunks.id(i) for i in range(len(chunks))]
+    return [c.id for c in chunks]
+
+
 def check_index_location(index_dir: Path) -> None:
     """Create ``index_dir`` or say in one line why it cannot hold an index (``--out`` names a
     file, ``manifest.json`` is a folder, no permission). Builds call it before embedding, so a
@@ -261,7 +268,7 @@ def save_index(
             if not (all_finite(chunk_vectors) and all_finite(sentence_vectors)):
                 raise ValueError("the encoder returned vectors that are not finite")  # load checks only samples
             vectors = new_index(manifest_fields.get("vector_index", DEFAULT_VECTOR_INDEX), manifest_fields["model"].dimension,
-                                settings=index_settings, ids=[c.id for c in chunks], previous=old.vector_store if old else {})
+                                settings=index_settings, ids=_chunk_ids(chunks), previous=old.vector_store if old else {})
             vectors.add(chunk_vectors)
             vectors.save(tmp)
             if vectors.kind != DEFAULT_VECTOR_INDEX:  # approximate: keep the exact vectors beside it

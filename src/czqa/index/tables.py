@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import mmap
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from array import array as _array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,31 @@ def _pool(texts: Sequence[str]) -> tuple[bytes, np.ndarray]:
     at = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in encoded], out=at[1:])
     return b"".join(encoded), at
+
+
+class StringPool:
+    """UTF-8 strings added one at a time into one growing buffer, and the offsets that cut them
+    apart: what :func:`_pool` gives for a list, without a list (a million passages are
+    gigabytes of text; each string is encoded, copied in and dropped)."""
+
+    def __init__(self) -> None:
+        self._bytes = bytearray()
+        self._at = _array("q", [0])
+
+    def add(self, text: str) -> None:
+        self._bytes += text.encode("utf-8", "surrogatepass")
+        self._at.append(len(self._bytes))
+
+    def extend(self, texts: Iterable[str]) -> int:
+        """Add each of ``texts``; returns how many."""
+        before = len(self._at)
+        for t in texts:
+            self.add(t)
+        return len(self._at) - before
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the bytes as a uint8 array, the n+1 offsets); the pool takes no more strings."""
+        return np.frombuffer(self._bytes, dtype=np.uint8), np.frombuffer(self._at, dtype=np.int64)
 
 
 def _text(pool, at: np.ndarray, i: int) -> str:
@@ -141,6 +167,21 @@ class ChunkTable(_Table):
         n = len(chunks)
         return cls(sources, rows, ids, pool, at[: n + 1], at[n:])
 
+    @classmethod
+    def from_columns(cls, sources: list[str], rows: np.ndarray, ids: np.ndarray, texts: Iterable[str],
+                     embed_texts: Iterable[str]) -> ChunkTable:
+        """A table from its columns: ``rows`` (source number, start, end) per chunk, ``ids``
+        (16 ASCII bytes each), and the texts as iterables (generators: no list of a million
+        strings is needed), stored in one pool as :meth:`from_records` stores them."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        n = len(rows)
+        pool = StringPool()
+        counts = pool.extend(texts), pool.extend(embed_texts)
+        if counts != (n, n) or len(ids) != n:
+            raise ValueError(f"{n} chunk rows, {len(ids)} ids, {counts[0]} texts and {counts[1]} embedded texts")
+        data, at = pool.finish()
+        return cls(sources, rows, np.asarray(ids, dtype="S16"), data, at[: n + 1], at[n:])
+
     def _record(self, i: int) -> Chunk:
         source, start, end = self.rows[i].tolist()
         return Chunk(self.ids[i].decode("ascii"), self.sources[source], start, end, self.text(i), self.embed_text(i))
@@ -173,6 +214,16 @@ class SentenceTable(_Table):
         rows = np.array([(number[s.source], s.start, s.end) for s in sentences], dtype=np.int64).reshape(-1, 3)
         pool, at = _pool([s.embed_text for s in sentences])
         return cls(sources, rows, pool, at)
+
+    @classmethod
+    def from_columns(cls, sources: list[str], rows: np.ndarray, embed_texts: Iterable[str]) -> SentenceTable:
+        """A table from its columns (see :meth:`ChunkTable.from_columns`)."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        pool = StringPool()
+        if (count := pool.extend(embed_texts)) != len(rows):
+            raise ValueError(f"{len(rows)} sentence rows and {count} embedded texts")
+        data, at = pool.finish()
+        return cls(sources, rows, data, at)
 
     def _record(self, i: int) -> SentenceRecord:
         source, start, end = self.rows[i].tolist()
@@ -223,7 +274,7 @@ def write_tables(folder: Path, arrays: dict[str, np.ndarray], meta: dict) -> Non
             f.write(b"\0" * pad)
             offset += pad
             directory[name] = {"dtype": array.dtype.str, "shape": list(array.shape), "offset": offset}
-            f.write(array.tobytes())
+            f.write(array.reshape(-1).view(np.uint8))  # its bytes, without a copy (pools are gigabytes)
             offset += array.nbytes
         f.flush()
         os.fsync(f.fileno())

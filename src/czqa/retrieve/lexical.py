@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from czqa.index.lexicon import SparseBM25, idf, terms
-from czqa.index.vectors import top_rows
 
 __all__ = ["BM25", "DocumentFrequencies", "FUNCTION_WORDS", "terms"]
 
@@ -64,8 +63,7 @@ class BM25:
     def top(self, scores: np.ndarray, k: int) -> np.ndarray:
         """The rows of the ``k`` best documents with a positive score, best first, ties by row
         (as a stable full sort would order them), from :meth:`scores`' array."""
-        matched = np.flatnonzero(scores > 0)
-        return matched[top_rows(scores[matched], k)]
+        return SparseBM25.top(scores, k)
 
     def idf(self, term: str) -> float:
         return self.matrix.idf(term)
