@@ -88,21 +88,32 @@ def figures_at(rows: list[dict], w: float, v: float, threshold: float) -> dict:
     return squad.at_threshold(preds, threshold)
 
 
-def seeds_dev_cap(w: float, v: float, max_false_declines: float) -> float:
-    """The highest threshold that declines at most ``max_false_declines`` % of the answerable
-    questions of the seeds' dev split (their confidences, with these weights)."""
+def seeds_dev(weights: Path | None) -> list[tuple[bool, list[tuple[float, float, float]]]]:
+    """Per question of the seeds' dev split: answerable or not, and each window's (margin,
+    answerable logit, coverage)."""
     from czqa.eval.evaluation import load_qa, select_split
 
-    records = [r for r in select_split(load_qa(Path("eval/qa.jsonl")), "dev") if r.answerable]
-    qa = QA(Settings(reader=ReaderSettings(threshold=-1e9)))
+    qa = QA(Settings(reader=ReaderSettings(threshold=-1e9, weights_dir=weights)))
     answerer = qa.answerer("reader")
-    confs = []
-    for r in records:
-        ranked = answerer.scores(qa.query(r.question))
-        confs.append(max((s.margin + w * s.answerable + v * s.coverage for _, s in ranked), default=float("-inf")))
-    confs.sort()
-    allowed = int(len(confs) * max_false_declines / 100)  # questions that may fall below
-    return confs[allowed] if allowed < len(confs) else float("inf")
+    rows = []
+    for r in select_split(load_qa(Path("eval/qa.jsonl")), "dev"):
+        query = qa.query(r.question)
+        rows.append((r.answerable, [(s.margin, s.answerable, answerer.coverage(r.question, c)) for c, s in answerer.scores(query)]))
+    return rows
+
+
+def seeds_dev_cap(rows, w: float, v: float, max_false_declines: float) -> tuple[float, float | None]:
+    """The highest threshold that declines at most ``max_false_declines`` % of the answerable
+    questions of the seeds' dev split (their confidences, with these weights), and the AUC of
+    answerable against unanswerable dev questions."""
+    def conf(windows):
+        return max((m + w * a + v * c for m, a, c in windows), default=float("-inf"))
+
+    has = np.array(sorted(conf(ws) for ok, ws in rows if ok))
+    no = np.array([conf(ws) for ok, ws in rows if not ok])
+    auc = float(np.mean(has[:, None] > no[None, :]) + 0.5 * np.mean(has[:, None] == no[None, :])) if len(has) and len(no) else None
+    allowed = int(len(has) * max_false_declines / 100)  # questions that may fall below
+    return (float(has[allowed]) if allowed < len(has) else float("inf")), auc
 
 
 def main() -> int:
@@ -110,13 +121,17 @@ def main() -> int:
     ap.add_argument("--squad", type=Path, default=VALIDATION)
     ap.add_argument("--limit", type=int, default=1200)
     ap.add_argument("--out", type=Path, default=Path("eval/runs/calibrate-reader"))
-    ap.add_argument("--write", action="store_true", help="store the chosen weight and threshold in reader.json")
+    ap.add_argument("--weights", type=Path, help="reader weights folder (default: the shipped weights)")
+    ap.add_argument("--write", action="store_true", help="store the chosen weight and threshold in that folder's reader.json")
     ap.add_argument("--max-seeds-false-declines", type=float, default=8.0,
                     help="cap the threshold so at most this %% of the seeds' dev-split answerable questions are declined")
     args = ap.parse_args()
     questions = squad.sample(squad.write_documents(args.squad, args.out / "docs"), args.limit)
-    qa = QA(Settings(seeds_dir=args.out / "docs", index_dir=args.out / "index", reader=ReaderSettings(threshold=-1e9)))
+    qa = QA(Settings(seeds_dir=args.out / "docs", index_dir=args.out / "index", reader=ReaderSettings(threshold=-1e9, weights_dir=args.weights)))
     rows = collect(qa, questions)
+    dev = seeds_dev(args.weights)
+    for w in GRID:
+        print(f"seeds dev: w={w:<4} answerable vs unanswerable AUC={seeds_dev_cap(dev, w, 0.0, args.max_seeds_false_declines)[1]:.3f}")
     results = {(w, v): figures(rows, w, v) for w in GRID for v in COVERAGE_GRID}
     for (w, v), r in results.items():
         print(f"w={w:<4} v={v:<5} threshold={r['threshold']:.3f} F1={r['f1']:.1f} HasAns F1={r['HasAns_f1']:.1f} EM={r['HasAns_exact']:.1f} "
@@ -127,13 +142,14 @@ def main() -> int:
     # The product's own documents (news, letters, scraped pages) score lower than Wikipedia: a
     # threshold that declines 15% of SQuAD's answerable questions declines far more of theirs.
     # Cap it on the seeds' dev split (never the test split).
-    cap = seeds_dev_cap(best_w, best_v, args.max_seeds_false_declines)
+    cap, dev_auc = seeds_dev_cap(dev, best_w, best_v, args.max_seeds_false_declines)
     if cap < chosen["threshold"]:
         print(f"capped at {cap:.4f}: at most {args.max_seeds_false_declines}% of the seeds' dev answerable questions declined")
     threshold = min(cap, chosen["threshold"])
+    print(f"seeds dev answerable vs unanswerable AUC with these weights: {dev_auc:.3f}")
     chosen = figures_at(rows, best_w, best_v, threshold)
     if args.write:
-        path = WEIGHTS_DIR / CONFIG_FILE
+        path = (args.weights or WEIGHTS_DIR) / CONFIG_FILE
         config = json.loads(path.read_text())
         config["decision"] = {
             "answerable_weight": best_w,
@@ -143,6 +159,7 @@ def main() -> int:
             f"with at most 15% of answerable questions declined; capped so that at most {args.max_seeds_false_declines}% "
             "of the answerable questions of eval/qa.jsonl's dev split are declined",
             "validation": {k: round(v, 2) if isinstance(v, float) else v for k, v in chosen.items()},
+            "seeds_dev_auc": None if dev_auc is None else round(dev_auc, 3),
         }
         path.write_text(json.dumps(config, indent=2) + "\n")
         print(f"wrote {path}")
