@@ -86,12 +86,23 @@ class NumpyBert:
         for qkv_w, qkv_b, o_w, o_b, ln1, i_w, i_b, f_w, f_b, ln2 in self.layers:
             qkv = (x @ qkv_w + qkv_b).reshape(batch, length, 3, self.heads, dh).transpose(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            attn = scores / scores.sum(-1, keepdims=True)
-            ctx = (attn @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
+            # In place: the [batch, heads, length, length] scores are the largest arrays of a
+            # forward pass, and fresh copies of them cost more than the arithmetic (same results,
+            # bit for bit: the same operations in the same order).
+            scores = q @ k.transpose(0, 1, 3, 2)
+            scores *= scale
+            scores += bias
+            scores -= scores.max(-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(-1, keepdims=True)
+            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, width)
             x = layer_norm(ctx @ o_w + o_b + x, *ln1)
-            h = x @ i_w + i_b
-            h = np.float32(0.5) * h * (np.float32(1.0) + erf(h * _SQRT_HALF))
-            x = layer_norm(h @ f_w + f_b + x, *ln2)
+            h = x @ i_w
+            h += i_b
+            g = h * _SQRT_HALF
+            erf(g, out=g)
+            g += np.float32(1.0)
+            g *= h
+            g *= np.float32(0.5)  # exact: 0.5 * h * (1 + erf(h / sqrt 2)) as before
+            x = layer_norm(g @ f_w + f_b + x, *ln2)
         return x
