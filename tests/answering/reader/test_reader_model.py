@@ -43,3 +43,33 @@ def test_numpy_forward_equals_torch(tmp_path):
     assert np.allclose(ns[finite], ts.numpy()[finite], atol=1e-3)
     assert np.allclose(ne[finite], te.numpy()[finite], atol=1e-3)
     assert np.allclose(na, ta.numpy(), atol=1e-3)
+
+
+def test_windows_read_one_at_a_time_equal_a_padded_batch():
+    """Reading each window at its own length (faster) gives the logits a padded batch gives."""
+    import numpy as np
+
+    from czqa.answering.reader.model import shared_reader
+
+    reader = shared_reader()
+    question = "Who founded the festival in Quenford?"
+    passages = ["In 1987 Mira Talvik founded the festival in Quenford.", "The museum in Velm opened in 1990. " * 30]
+    batch = [w for _, w in reader.windows(question, passages)]
+    assert len({len(w.ids) for w in batch}) > 1  # windows of different lengths
+    start, end, answerable = reader.logits(batch)
+    length = max(len(w.ids) for w in batch)
+    ids = np.zeros((len(batch), length), np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros((len(batch), length), np.float32)
+    for r, w in enumerate(batch):
+        ids[r, : len(w.ids)], types[r, : len(w.ids)], mask[r, : len(w.ids)] = w.ids, w.types, 1
+    hidden = reader.bert.forward(ids, mask, types)
+    span = hidden @ reader.span_w + reader.span_b
+    for r, w in enumerate(batch):
+        n = len(w.ids)
+        ctx = w.offsets[:, 0] >= 0
+        ctx[0] = True
+        assert np.allclose(start[r, :n][ctx], span[r, :n, 0][ctx], atol=1e-4)
+        assert np.allclose(end[r, :n][ctx], span[r, :n, 1][ctx], atol=1e-4)
+        assert np.all(np.isneginf(start[r, :n][~ctx])) and np.all(np.isneginf(start[r, n:]))
+    assert np.allclose(answerable, (hidden[:, 0] @ reader.ans_w + reader.ans_b)[:, 0], atol=1e-4)
