@@ -102,7 +102,7 @@ def seeds_dev(weights: Path | None) -> list[tuple[bool, list[tuple[float, float,
     return rows
 
 
-def seeds_dev_cap(rows, w: float, v: float, max_false_declines: float) -> tuple[float, float | None]:
+def seeds_dev_figures(rows, w: float, v: float, max_false_declines: float) -> tuple[float, float | None]:
     """The highest threshold that declines at most ``max_false_declines`` % of the answerable
     questions of the seeds' dev split (their confidences, with these weights), and the AUC of
     answerable against unanswerable dev questions."""
@@ -131,7 +131,7 @@ def main() -> int:
     rows = collect(qa, questions)
     dev = seeds_dev(args.weights)
     for w in GRID:
-        print(f"seeds dev: w={w:<4} answerable vs unanswerable AUC={seeds_dev_cap(dev, w, 0.0, args.max_seeds_false_declines)[1]:.3f}")
+        print(f"seeds dev: w={w:<4} answerable vs unanswerable AUC={seeds_dev_figures(dev, w, 0.0, args.max_seeds_false_declines)[1]:.3f}")
     results = {(w, v): figures(rows, w, v) for w in GRID for v in COVERAGE_GRID}
     for (w, v), r in results.items():
         print(f"w={w:<4} v={v:<5} threshold={r['threshold']:.3f} F1={r['f1']:.1f} HasAns F1={r['HasAns_f1']:.1f} EM={r['HasAns_exact']:.1f} "
@@ -142,7 +142,7 @@ def main() -> int:
     # The product's own documents (news, letters, scraped pages) score lower than Wikipedia: a
     # threshold that declines 15% of SQuAD's answerable questions declines far more of theirs.
     # Cap it on the seeds' dev split (never the test split).
-    cap, dev_auc = seeds_dev_cap(dev, best_w, best_v, args.max_seeds_false_declines)
+    cap, dev_auc = seeds_dev_figures(dev, best_w, best_v, args.max_seeds_false_declines)
     if cap < chosen["threshold"]:
         print(f"capped at {cap:.4f}: at most {args.max_seeds_false_declines}% of the seeds' dev answerable questions declined")
     threshold = min(cap, chosen["threshold"])

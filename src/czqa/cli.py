@@ -160,7 +160,7 @@ def cmd_eval_squad(args: argparse.Namespace) -> int:
 
 
 def cmd_train_reader(args: argparse.Namespace) -> int:
-    from czqa.answering.reader.model import WEIGHTS_DIR
+    from czqa.answering.reader.model import WEIGHTS_DIR, WEIGHTS_FILE
     from czqa.answering.reader.train import TrainConfig, train
 
     if not args.data.is_dir():
@@ -169,8 +169,8 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
               "limit_examples": args.limit, "cache_dir": args.cache, "batch_size": args.batch_size,
               "init_from": args.init_from, "learning_rate": args.learning_rate, "perturb_rate": args.perturb_rate,
               "other_passage_rate": args.other_passage_rate, "answerability_weight": args.answerability_weight}
-    if args.init_from is not None and not (args.init_from / "reader.safetensors").is_file():
-        raise UsageError(f"--init-from {args.init_from}: no reader.safetensors there")
+    if args.init_from is not None and not (args.init_from / WEIGHTS_FILE).is_file():
+        raise UsageError(f"--init-from {args.init_from}: no {WEIGHTS_FILE} there")
     if args.all_negatives:
         from czqa.answering.reader.negatives import ALL_KINDS
 
@@ -315,24 +315,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
+
+
+def _positive_float(text: str) -> float:
+    if not 0 < _number(text) < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
-    return value
+    return float(text)
 
 
 def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:
+    if not 0.0 <= _number(text) <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return value
+    return float(text)
 
 
 def _default_qa_file() -> Path:

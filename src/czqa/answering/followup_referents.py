@@ -49,19 +49,16 @@ _NOT_HEAD = frozenset(
 )
 
 
+def _role(question: str, name: Name) -> int:
+    """+1 for the question's grammatical subject (a name right after its auxiliary verb), -1 for
+    a name after "according to", "in", "by" or "from" (a source it cites, or a place), else 0."""
+    before = question[: name.start]
+    return 1 if _AUXILIARY.search(before) else -1 if _SOURCE.search(before) else 0
+
+
 def subject_first(question: str, names: Sequence[Name]) -> list[Name]:
-    """``names`` (found in ``question``) reordered: the question's grammatical subject (a name
-    right after its auxiliary verb) first, names of sources ("according to X") last."""
-
-    def rank(name: Name) -> int:
-        before = question[: name.start]
-        if _AUXILIARY.search(before):
-            return 0
-        if _SOURCE.search(before):
-            return 2
-        return 1
-
-    return sorted(names, key=rank)  # stable: ties keep the text's order
+    """``names`` (found in ``question``) reordered: its subject first, sources and places last."""
+    return sorted(names, key=lambda n: -_role(question, n))  # stable: ties keep the text's order
 
 
 def looks_like_value(answer: str) -> bool:
@@ -83,11 +80,6 @@ def things(question: str, *, plural: bool) -> list[str]:
 
 
 def salience(question: str, names: Sequence[Name]) -> dict[str, int]:
-    """A bonus to each name's fit for a later pronoun: +1 for the question's subject, -1 for a
-    source it cites, so "Binance" (a name of unknown kind) outranks "The Wall Street Journal"."""
-    ordered = subject_first(question, names)
-    bonus = {}
-    for n in ordered:
-        before = question[: n.start]
-        bonus[n.text] = 1 if _AUXILIARY.search(before) else -1 if _SOURCE.search(before) else 0
-    return bonus
+    """A bonus to each name's fit for a later pronoun (:func:`_role`), so the subject "Binance"
+    (a name of unknown kind) outranks "The Wall Street Journal" it was read in."""
+    return {n.text: _role(question, n) for n in names}

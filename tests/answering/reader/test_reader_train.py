@@ -63,3 +63,10 @@ def test_second_stage_starts_from_exported_weights_and_keeps_the_first_recipe(tm
     assert meta["training"]["perturb_kinds"] == list(ALL_KINDS)
     with pytest.raises(FileNotFoundError, match="no reader.safetensors"):
         train(_config(tmp_path, "bad", init_from=tmp_path / "nowhere"), progress=False)
+
+
+def test_an_unknown_look_alike_kind_is_refused_not_taken_for_a_name_swap(tmp_path):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="perturb_kinds"):
+        _config(tmp_path, "typo", perturb_kinds=("keywrod",))

@@ -26,6 +26,7 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from typing import Literal
 
 from czqa.answering.reader.examples import QAExample
 
@@ -51,8 +52,9 @@ _STOP = frozenset(
     "does have were been being many much some most more other such only also very after before first last year "
     "years name named called used make made take took give gave like over under between during".split()
 )
-STAGE1_KINDS = ("opposite", "year", "number", "name")
-ALL_KINDS = STAGE1_KINDS + ("negation", "keyword")
+Kind = Literal["opposite", "year", "number", "name", "negation", "keyword"]
+STAGE1_KINDS: tuple[Kind, ...] = ("opposite", "year", "number", "name")
+ALL_KINDS: tuple[Kind, ...] = STAGE1_KINDS + ("negation", "keyword")
 _QUESTION_WORDS = {"What", "Who", "When", "Where", "Which", "Why", "How", "In", "The", "A", "An", "Is", "Was", "Did", "Does"}
 
 
@@ -74,7 +76,7 @@ def question_words(examples: Iterable[QAExample]) -> list[str]:
 
 
 def perturb_question(
-    example: QAExample, rng: random.Random, *, kinds: tuple[str, ...] = STAGE1_KINDS, vocabulary: list[str] | None = None
+    example: QAExample, rng: random.Random, *, kinds: tuple[Kind, ...] = STAGE1_KINDS, vocabulary: list[str] | None = None
 ) -> QAExample | None:
     """A look-alike of ``example`` that its context does not answer, or None if none can be made.
 
@@ -104,7 +106,7 @@ def perturb_question(
                 new = example.question[: m.start()] + _NEGATED[m.group(1)] + example.question[m.end() :]
         elif kind == "keyword":
             new = _swap_keyword(example.question, ctx.lower(), vocabulary or [], rng)
-        else:
+        elif kind == "name":
             pool = [m.group(0) for m in _CAPITALIZED.finditer(ctx)]
             pool = sorted({p for p in pool if p not in answer_text and p.split()[0] not in _QUESTION_WORDS})
             new = _swap(example.question, _CAPITALIZED, pool, rng)

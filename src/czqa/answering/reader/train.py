@@ -28,7 +28,8 @@ from pydantic import BaseModel, Field
 
 from czqa.answering.reader.examples import QAExample, load_file, training_files
 from czqa.answering.reader.features import Window, training_windows
-from czqa.answering.reader.negatives import STAGE1_KINDS, other_passages, perturb_question, question_words
+from czqa.answering.reader.model import CONFIG_FILE, WEIGHTS_FILE
+from czqa.answering.reader.negatives import STAGE1_KINDS, Kind, other_passages, perturb_question, question_words
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class TrainConfig(BaseModel):
     other_passage_rate: float = 0.12
     perturb_rate: float = 0.15
     answerability_weight: float = 0.5
-    perturb_kinds: tuple[str, ...] = Field(
+    perturb_kinds: tuple[Kind, ...] = Field(
         default=STAGE1_KINDS, description="Which look-alike swaps to make (negatives.ALL_KINDS adds negation and key-word swaps)."
     )
     init_from: Path | None = Field(
@@ -183,8 +184,8 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path | None:
     torch.use_deterministic_algorithms(True, warn_only=True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     cfg.cache_dir.mkdir(parents=True, exist_ok=True)
-    if cfg.init_from and not (cfg.init_from / "reader.safetensors").is_file():
-        raise FileNotFoundError(f"init_from: no reader.safetensors in {cfg.init_from}")
+    if cfg.init_from and not (cfg.init_from / WEIGHTS_FILE).is_file():
+        raise FileNotFoundError(f"init_from: no {WEIGHTS_FILE} in {cfg.init_from}")
     run_key = f"seed{cfg.seed}-len{cfg.max_length}-steps{cfg.max_steps}-bs{cfg.batch_size}" + (
         f"-lim{cfg.limit_examples}" if cfg.limit_examples else ""
     ) + (f"-from-{_digest(cfg.init_from)}" if cfg.init_from else "")  # a different run never resumes from this one's checkpoint
@@ -248,8 +249,6 @@ def _digest(folder: Path) -> str:
     """Short content hash of exported weights: a stage-2 run's checkpoints belong to its start."""
     import hashlib
 
-    from czqa.answering.reader.model import WEIGHTS_FILE
-
     h = hashlib.sha256()
     with open(folder / WEIGHTS_FILE, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -260,8 +259,6 @@ def _digest(folder: Path) -> str:
 def _load_exported(torch, net, folder: Path) -> None:
     """Load weights written by :func:`export` (fp16, no word embeddings) into a fresh model."""
     from safetensors.numpy import load_file
-
-    from czqa.answering.reader.model import WEIGHTS_FILE
 
     path = folder / WEIGHTS_FILE
     state = {}
@@ -289,8 +286,6 @@ def export(net, cfg: TrainConfig, *, final_loss: float | None) -> Path:
     """Write the trained weights (fp16 safetensors, without the frozen word embeddings) and their
     config to ``cfg.out_dir``."""
     from safetensors.numpy import save_file
-
-    from czqa.answering.reader.model import CONFIG_FILE, WEIGHTS_FILE
 
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     tensors = {}
