@@ -25,7 +25,7 @@ What it does:
      tables are built from columns (:func:`synthetic_tables`: row arrays and string pools, no
      object per row), the vectors written straight into memory-mapped ``.npy`` files (staged
      beside the index, removed after), the documents read one at a time
-     (:class:`DocumentTexts`); then ``save_index`` as a build would call it (IVF training and
+     (:class:`FileTexts`); then ``save_index`` as a build would call it (IVF training and
      the lexical analysis included in ``index_build_s``), which is what lets a million passages
      build in about 5 GB of private memory.
 3. **Serving**, in a fresh child process (so its peak memory is its own): ``QA.warm_up``
@@ -135,7 +135,7 @@ def near(vectors: np.ndarray, count: int, *, seed: int = 5) -> np.ndarray:
     return unit(picked + rng.standard_normal(picked.shape) * (0.6 / vectors.shape[1] ** 0.5))
 
 
-class DocumentTexts(Mapping):
+class FileTexts(Mapping):
     """The documents' texts as ingestion reads them, each read from its file when asked: what
     ``save_index`` reads the alias table and lower-case words from, without holding them all
     (a million passages are 3.5 GB of Python strings)."""
@@ -213,7 +213,7 @@ def build_synthetic(settings: Settings, parts: list[list[str]]) -> dict:
     say("tables from columns: %.1f s", time.perf_counter() - started)
     tables_s = time.perf_counter() - started
     files = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(settings.seeds_dir.iterdir())}
-    texts = DocumentTexts(settings.seeds_dir, list(files))
+    texts = FileTexts(settings.seeds_dir, list(files))
     started = time.perf_counter()
     staging = settings.index_dir.parent / "vectors"
     staging.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from czqa.index import residency
 from czqa.index.build import BuildReport, ensure_index
+from czqa.index.store import indexed_files
 from czqa.ingest.documents import Document, IngestReport, ingest
+from czqa.ingest.text import DocumentTexts
 from czqa.answering.registry import CANDIDATE_CHUNKS
 from czqa.errors import InvalidQuestion, UsageError
 from czqa.types import Answer, Delta, Passage
@@ -43,7 +46,7 @@ class _Loaded:
     """
 
     data: object  # czqa.index.store.IndexData
-    texts: dict[str, str]
+    texts: DocumentTexts
     aliases: object  # czqa.index.aliases.AliasTable, the index's
     retriever: object  # czqa.retrieve.retriever.HybridRetriever
     corpus: object  # czqa.answering.registry.Corpus
@@ -121,12 +124,13 @@ class QA:
         from czqa.answering.registry import Corpus
         from czqa.retrieve.retriever import HybridRetriever
 
-        docs, report = ingest(settings.seeds_dir, settings=settings.ingest, exclude=[settings.index_dir])
+        docs, report = ingest(settings.seeds_dir, settings=settings.ingest, exclude=[settings.index_dir], known=indexed_files(settings.index_dir))
         data, built = ensure_index(
             settings, docs=docs, skipped=report.refused + report.skipped, encoder=self._build_encoder,
             show_progress=self._show_progress,
         )
-        texts = {d.source: d.text for d in docs}
+        texts = DocumentTexts.from_documents(docs)
+        residency.enforce(settings.index.mapped_mb)  # the load's checks read much of the tables once
         aliases = data.aliases  # built with the index, from these documents (it is fresh)
         made: list[_Loaded] = []
         # The llm mode falls back to the default mode's answer, over the same snapshot, when its reply fails the check.
@@ -150,7 +154,7 @@ class QA:
         return self._current().data
 
     @property
-    def texts(self) -> dict[str, str]:
+    def texts(self) -> DocumentTexts:
         return self._current().texts
 
     @property
@@ -218,7 +222,10 @@ class QA:
         """
         loaded = self._current()
         answerer = self._answerer(loaded, mode)
-        yield from answerer.stream(self._query(loaded, question, top_k=top_k))
+        try:
+            yield from answerer.stream(self._query(loaded, question, top_k=top_k))
+        finally:  # what the question read of the index files goes back to the page cache past the budget
+            residency.enforce(self.settings.index.mapped_mb)
 
     def answerer(self, mode: str | None = None):
         """The answerer for ``mode`` over the current documents (built once per snapshot; an unknown

@@ -94,6 +94,9 @@ class IndexSettings(BaseModel):
         "czqa", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$", description="Milvus collection name prefix (letters, digits, _)"
     )
     token: SecretStr | None = Field(None, description="Milvus credentials (user:password or an API key)")
+    mapped_mb: float = Field(
+        1024, gt=0, description="index-file pages kept mapped in this process (MB) before they are handed back to the page cache"
+    )
 
     @field_validator("uri")
     @classmethod

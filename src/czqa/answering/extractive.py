@@ -125,7 +125,7 @@ class ExtractiveAnswerer:
 
     def _text(self, row: int) -> str:
         start, end = self.data.sentences.span(row)
-        return self.texts[self.data.sentences.source(row)][start:end]
+        return self.texts.cut(self.data.sentences.source(row), start, end)
 
     def _citation(self, row: int) -> Citation:
         start, end = self.data.sentences.span(row)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: importing this module loads no index code
     import numpy as np
 
     from czqa.index.store import IndexData
+    from czqa.ingest.text import DocumentTexts
     from czqa.retrieve.aliases import AliasTable
     from czqa.retrieve.retriever import Hit
     from czqa.settings import Settings
@@ -44,10 +45,15 @@ class Corpus:
     """The loaded index and documents an answerer reads from (built once per ``QA``)."""
 
     data: IndexData
-    texts: dict[str, str]  # source -> original text, what citations are cut from
+    texts: DocumentTexts  # source -> original text, what citations are cut from (a dict of str is converted)
     aliases: AliasTable
     settings: Settings
     fallback: Callable[[Query], Answer] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        from czqa.ingest.text import DocumentTexts
+
+        self.texts = DocumentTexts.from_strings(self.texts)
 
 
 @runtime_checkable

@@ -35,6 +35,7 @@ from czqa.index.cache import EmbeddingCache, remove_caches
 from czqa.index.ivf import choose_kind
 from czqa.index.milvus import KIND as MILVUS, check_server
 from czqa.ingest.sentences import split_sentences
+from czqa.ingest.text import DocumentTexts
 from czqa.settings import ChunkingSettings, Settings
 from czqa.index.store import (
     PIPELINE_VERSION, IndexData, Manifest, ModelInfo, SentenceRecord, check_index_location, load_index, save_index,
@@ -113,14 +114,15 @@ def process_document(doc: Document, chunking: ChunkingSettings) -> tuple[list[Ch
     whole text is indexed: the cleaner tells boilerplate by its place beside prose, and a file
     without prose gives it nothing to go by; dropping it would lose the file without a word.
     """
-    cleaned = clean(doc.text, is_html=doc.is_html)
+    text = doc.text  # decoded once here, dropped when the document is done
+    cleaned = clean(text, is_html=doc.is_html)
     if not cleaned.regions:
         cleaned = _whole(cleaned)
     chunks: list[Chunk] = []
     sentences: list[SentenceRecord] = []
-    for region_sentences in split_sentences(doc.text, cleaned):
+    for region_sentences in split_sentences(text, cleaned):
         pieces = fit_pieces(
-            doc.text,
+            text,
             region_sentences,
             max_tokens=chunking.max_tokens,
             max_wordpieces=chunking.max_wordpieces,
@@ -132,7 +134,7 @@ def process_document(doc: Document, chunking: ChunkingSettings) -> tuple[list[Ch
         chunks.extend(
             pack_chunks(
                 doc.source,
-                doc.text,
+                text,
                 pieces,
                 max_tokens=chunking.max_tokens,
                 overlap_tokens=chunking.overlap_tokens,
@@ -200,7 +202,7 @@ def _reading_bar(docs: list[Document], *, show_progress: bool):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=sum(len(d.text) for d in docs), unit="char", unit_scale=True, desc="Reading and chunking")
+    return tqdm(total=sum(len(d.content) for d in docs), unit="char", unit_scale=True, desc="Reading and chunking")
 
 
 def _embed(
@@ -295,7 +297,7 @@ def build_index(
             sentences.extend(s)
             report.files_processed.append(doc.source)
         if reading is not None:
-            reading.update(len(doc.text))
+            reading.update(len(doc.content))
     if reading is not None:
         reading.close()
 
@@ -329,7 +331,7 @@ def build_index(
         sentences=sentences,
         sentence_vectors=sentence_vectors,
         index_settings=settings.index,
-        texts={d.source: d.text for d in docs},  # the alias table and lower-case words are read from them
+        texts=DocumentTexts.from_documents(docs),  # the alias table and lower-case words are read from them, one at a time
     )
     remove_caches(settings.index_dir)  # its vectors are in the saved index now
     report.chunks, report.sentences = len(chunks), len(sentences)

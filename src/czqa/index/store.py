@@ -329,6 +329,16 @@ def read_manifest(index_dir: Path) -> Manifest | None:
         raise IndexUnusable(f"The index manifest {path} cannot be read ({exc.strerror or exc}).") from exc
 
 
+def indexed_files(index_dir: Path) -> dict[str, str]:
+    """Source → sha256 of the files the current index was built from ({} without a readable
+    index): what :func:`czqa.ingest.documents.ingest` need not check as text again."""
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexUnusable:
+        return {}  # loading it reports why
+    return dict(manifest.files) if manifest is not None else {}
+
+
 def _sweep_if_free(index_dir: Path) -> None:
     """On load, remove leftovers when no writer is busy (never waits; a read-only folder is fine)."""
     try:
@@ -374,5 +384,5 @@ def load_index(index_dir: Path, *, documents: Iterable[Document] | None = None, 
     data = IndexData(manifest, chunks, sentences, vectors, sentence_vectors, derived)
     verify(data, documents)
     # Passages show the documents' own text, cut at the verified offsets (ChunkTable.documents).
-    data.chunks.documents = {d.source: d.text for d in documents if manifest.files.get(d.source) == d.sha256}
+    data.chunks.documents = {d.source: d.content for d in documents if manifest.files.get(d.source) == d.sha256}
     return data

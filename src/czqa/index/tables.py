@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from czqa.ingest.chunking import Chunk
+from czqa.index import residency
+from czqa.ingest.text import Utf8Text
 
 TABLES_BIN = "tables.bin"
 TABLES_JSON = "tables.json"
@@ -155,7 +157,7 @@ class ChunkTable(_Table):
     def __init__(self, sources: list[str], rows: np.ndarray, ids: np.ndarray, pool, text_at: np.ndarray, embed_at: np.ndarray) -> None:
         self.sources, self.rows, self.ids, self.pool = sources, rows, ids, pool
         self.text_at, self.embed_at = text_at, embed_at
-        self.documents: Mapping[str, str] = {}
+        self.documents: Mapping[str, str | Utf8Text] = {}
 
     @classmethod
     def from_records(cls, chunks: Sequence[Chunk], sources: list[str] | None = None) -> ChunkTable:
@@ -293,6 +295,7 @@ def read_tables(folder: Path) -> tuple[dict[str, np.ndarray], dict]:
     if size:  # the kernel's usual read-ahead: load verification reads several arrays through
         with open(folder / TABLES_BIN, "rb") as f:
             buffer = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        residency.track(buffer)  # the load's checks read much of it once: czqa.index.residency
     arrays = {}
     for name, spec in directory.items():
         dtype = np.dtype(spec["dtype"])

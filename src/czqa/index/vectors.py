@@ -23,6 +23,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from czqa.index import residency
+
 
 @runtime_checkable
 class VectorIndex(Protocol):
@@ -60,6 +62,7 @@ def open_matrix(path: Path) -> np.ndarray:
     handle = getattr(matrix, "_mmap", None)  # numpy's mmap object; None for an empty file
     if handle is not None and hasattr(mmap, "MADV_RANDOM"):
         handle.madvise(mmap.MADV_RANDOM)
+    residency.track(handle)  # its pages are unmapped past the process's budget (czqa.index.residency)
     return matrix
 
 

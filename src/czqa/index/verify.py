@@ -131,7 +131,7 @@ def _against_documents(data, docs: dict[str, Document], where: str) -> None:
     size = np.full(len(chunks.sources), np.iinfo(np.int64).max, dtype=np.int64)
     for name, d in docs.items():
         if name in number:
-            size[number[name]] = len(d.text)
+            size[number[name]] = len(d.content)
     outside = np.flatnonzero(chunks.ends > size[chunks.source_ids])
     if outside.size:
         _other_text(where, chunks, int(outside[0]))
@@ -140,12 +140,12 @@ def _against_documents(data, docs: dict[str, Document], where: str) -> None:
         _not_embedded(where, sentences, int(outside[0]))
     for row in _sample(len(chunks)).tolist():
         d = docs.get(chunks.sources[int(chunks.rows[row, 0])])
-        if d is not None and chunks.stored_text(row) != d.text[int(chunks.rows[row, 1]) : int(chunks.rows[row, 2])]:
+        if d is not None and chunks.stored_text(row) != d.content.cut(int(chunks.rows[row, 1]), int(chunks.rows[row, 2])):
             _other_text(where, chunks, row)
     for row in _sample(len(sentences)).tolist():
         d = docs.get(sentences.source(row))
         a, b = sentences.span(row)
-        if d is not None and visible_text(d.text[a:b], is_html=d.is_html) != sentences.embed_text(row):
+        if d is not None and visible_text(d.content.cut(a, b), is_html=d.is_html) != sentences.embed_text(row):
             _not_embedded(where, sentences, row)
 
 

@@ -28,7 +28,6 @@ import logging
 import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from czqa.errors import SeedsError
 from czqa.ingest.clean import has_visible_text
+from czqa.ingest.text import Utf8Text
 from czqa.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -48,17 +48,40 @@ FOLDER_FILE = "czqa.toml"
 _SKIP_REASONS = ("czqa's settings", "not a text file type", "hidden", "same file as", "same folder as", "not a regular file")
 
 
-@dataclass(frozen=True)
 class Document:
-    """One seed file: its name (the citation source), exact text and content hash."""
+    """One seed file: its name (the citation source), exact text and content hash.
 
-    source: str
-    text: str
-    sha256: str
+    The text is held as the file's own UTF-8 bytes (:class:`czqa.ingest.text.Utf8Text`:
+    ``content``), a byte per ASCII character where a ``str`` may take four; ``text`` decodes
+    it whole, for the build's cleaning and splitting; serving cuts passages from ``content``.
+    """
+
+    __slots__ = ("source", "content", "sha256")
+
+    def __init__(self, source: str, text: str | None = None, sha256: str = "", *, content: Utf8Text | None = None) -> None:
+        if (text is None) == (content is None):
+            raise TypeError("Document takes its text either as text (a str) or as content (Utf8Text)")
+        self.source = source
+        self.content = content if content is not None else Utf8Text.of(text)  # type: ignore[arg-type]
+        self.sha256 = sha256
+
+    @property
+    def text(self) -> str:
+        return str(self.content)
 
     @property
     def is_html(self) -> bool:
         return self.source.lower().endswith((".html", ".htm"))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Document):
+            return NotImplemented
+        return (self.source, self.sha256, self.content) == (other.source, other.sha256, other.content)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Document(source={self.source!r}, {len(self.content.data)} bytes, sha256={self.sha256[:12]!r})"
 
 
 class FileIssue(BaseModel):
@@ -254,30 +277,37 @@ def _read_limited(path: Path, limit: int) -> bytes:
     return data
 
 
-def _document(rel: str, path: Path, limit: int) -> Document | FileIssue:
+def _document(rel: str, path: Path, limit: int, known: Mapping[str, str]) -> Document | FileIssue:
     try:
         data = _read_limited(path, limit)
     except OSError as exc:
         return FileIssue(path=rel, reason=f"unreadable: {_why(exc)}", kind="refused")
     except ValueError as exc:
         return FileIssue(path=rel, reason=str(exc), kind="refused")
+    digest = sha256_bytes(data)
+    if known.get(rel) == digest:  # these very bytes were read, checked and indexed before
+        return Document(rel, sha256=digest, content=Utf8Text(data))
     text = decode_text(data)
     if text is None:
         reason = "binary file" if b"\x00" in data else "not valid UTF-8 text"
         return FileIssue(path=rel, reason=reason, kind="refused")
     if not text or text.isspace():  # (not text.strip(), without copying the text)
         return FileIssue(path=rel, reason="empty file", kind="refused")
-    doc = Document(source=rel, text=text, sha256=sha256_bytes(data))
+    doc = Document(rel, sha256=digest, content=Utf8Text(data))
     if not has_visible_text(text, is_html=doc.is_html):
         return FileIssue(path=rel, reason="no visible text (only markup, links or images)", kind="refused")
     return doc
 
 
 def ingest(
-    seeds_dir: Path, *, settings: IngestSettings | None = None, exclude: Sequence[Path] = ()
+    seeds_dir: Path, *, settings: IngestSettings | None = None, exclude: Sequence[Path] = (),
+    known: Mapping[str, str] | None = None,
 ) -> tuple[list[Document], IngestReport]:
     """Read every file under ``seeds_dir`` (recursively): the documents, and the report that
     accounts for every other file. ``exclude`` names folders to pass over silently (the index).
+    ``known`` (source → sha256, an index manifest's ``files``): a file whose bytes hash to its
+    entry there was checked as text when it was indexed, so it is not decoded again here (for a
+    large folder, decoding was most of the time a load took).
 
     ``settings`` default to the environment's (``CZQA_INGEST__*``), so callers that pass only a
     folder still honour them. Raises :class:`SeedsError` when the folder is missing or no file
@@ -299,7 +329,7 @@ def ingest(
     issues = list(walk.issues)
     limit = int(settings.max_file_mb * 1024 * 1024)
     for rel, path in sorted(walk.files):
-        got = _document(rel, path, limit)
+        got = _document(rel, path, limit, known or {})
         if isinstance(got, Document):
             docs.append(got)
         else:

@@ -131,15 +131,15 @@ class ReaderAnswerer:
     def _span(self, chunk: int, s: SpanScore) -> tuple[str, int, int]:
         """The answer text and its offsets in the source file, trimmed of edge punctuation."""
         c = self.corpus.data.chunks[chunk]
-        start, end = c.start + s.start, c.start + s.end
-        text = self.corpus.texts[c.source]
+        text = c.text  # the span lies inside its chunk: cut from the document, not decoded whole
+        start, end = s.start, s.end
         while start < end and text[start] in _STRIP:
             start += 1
         while end > start and text[end - 1] in _STRIP:
             end -= 1
         if end <= start:  # all punctuation: keep the raw span
-            start, end = c.start + s.start, c.start + s.end
-        return " ".join(text[start:end].split()), start, end
+            start, end = s.start, s.end
+        return " ".join(text[start:end].split()), c.start + start, c.start + end
 
     def _citations(self, chunk: int, start: int, end: int) -> list[Citation]:
         """The sentence(s) of the chunk that hold the span; the span's line if none does."""
