@@ -10,8 +10,10 @@ text, so ``Utf8Text(data)[a:b] == data.decode("utf-8")[a:b]`` for every ``a`` an
 How a cut finds its bytes: an ASCII file's characters are its bytes. Otherwise every code point
 has exactly one lead byte (any byte but ``10xxxxxx``), so the number of lead bytes before each
 4 KiB block (:data:`BLOCK`), computed once per document on first use (about 1 ms per MB, 8
-bytes per block kept), names the block a character starts in; one block is then scanned for the
-exact byte. A passage costs the decoding of its own bytes, whatever the document's size.
+bytes per block kept), names the block a character starts in. A cut decodes the blocks holding
+its first and last characters and everything between (from the first block's first character
+start), and slices the passage from that: its own bytes and at most two blocks more, whatever
+the document's size.
 """
 
 from __future__ import annotations
@@ -67,26 +69,40 @@ class Utf8Text:
         assert self._length is not None
         return self._length
 
+    def _block(self, char: int) -> int:
+        """The block holding character ``char``'s lead byte."""
+        return int(np.searchsorted(self._index(), char, side="right")) - 1
+
+    def _aligned(self, position: int) -> int:
+        """``position`` moved past continuation bytes to where a character starts (or the end)."""
+        data = self.data
+        while position < len(data) and data[position] & 0xC0 == 0x80:
+            position += 1
+        return position
+
     def byte_offset(self, char: int) -> int:
         """Where character ``char`` (0 ≤ char ≤ len) starts in :attr:`data`."""
         if self._ascii:
             return char
-        before = self._index()
         if char >= len(self):
             return len(self.data)
-        block = int(np.searchsorted(before, char, side="right")) - 1
-        start = block * BLOCK
-        seg = np.frombuffer(self.data, dtype=np.uint8, count=min(BLOCK, len(self.data) - start), offset=start)
-        return start + int(np.flatnonzero(_leads(seg))[char - int(before[block])])
+        block = self._block(char)
+        start = self._aligned(block * BLOCK)
+        return start + len(self.cut(int(self._index()[block]), char).encode("utf-8"))
 
     def cut(self, start: int, end: int) -> str:
-        """Characters ``start`` to ``end`` (as a slice of the decoded text would give them)."""
+        """Characters ``start`` to ``end`` (as a slice of the decoded text would give them): the
+        blocks holding them are decoded, from the first one's first character to the end of the
+        last one, and the passage sliced from those few kilobytes."""
         start, end, _ = slice(start, end).indices(len(self))
         if end <= start:
             return ""
         if self._ascii:
             return self.data[start:end].decode("ascii")
-        return self.data[self.byte_offset(start) : self.byte_offset(end)].decode("utf-8")
+        first, last = self._block(start), self._block(end - 1)
+        chars_before = int(self._index()[first])
+        text = self.data[self._aligned(first * BLOCK) : self._aligned((last + 1) * BLOCK)].decode("utf-8")
+        return text[start - chars_before : end - chars_before]
 
     def __getitem__(self, key: int | slice) -> str:
         if isinstance(key, slice):
