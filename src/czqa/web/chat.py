@@ -11,7 +11,7 @@ Chat messages are plain ``{"role", "content"}`` dicts with HTML content.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from czqa.errors import CzqaError, InvalidQuestion
@@ -53,7 +53,7 @@ class ChatSession:
     """The page's logic over one loaded :class:`QA`, shared by every visitor (it keeps no per-user state)."""
 
     qa: QA
-    sources: dict[str, SourceInfo] = field(default_factory=dict)
+    sources: Mapping[str, SourceInfo] = field(default_factory=dict)
     folder: FolderInfo = field(default_factory=FolderInfo)
 
     @classmethod

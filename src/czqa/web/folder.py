@@ -12,6 +12,7 @@ A malformed file is reported as a clear error naming it, never silently ignored.
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -60,9 +61,9 @@ def folder_info(folder: Path, sources: Mapping[str, SourceInfo]) -> FolderInfo:
 
 
 def _derived(folder: Path, sources: Mapping[str, SourceInfo]) -> str:
-    labels = [s.label for s in sources.values()]
-    shown = "; ".join(labels[:4]) + (f"; and {len(labels) - 4} more" if len(labels) > 4 else "")
-    n = len(labels)
+    n = len(sources)
+    labels = [sources[name].label for name in itertools.islice(sources, 4)]  # not every document's title
+    shown = "; ".join(labels) + (f"; and {n - 4} more" if n > 4 else "")
     return (
         f"Answers come only from the {n} document{'s' if n != 1 else ''} in {folder.name}"
         + (f" ({shown})" if shown else "")
