@@ -109,3 +109,24 @@ def test_above_the_full_check_size_a_sample_still_catches_a_consistent_shift(bui
     rewrite_tables(built.index_dir, shift("sentence.rows"))
     with pytest.raises(IndexUnusable, match="does not match its documents.*festival.txt"):
         load_index(built.index_dir, documents=docs(built))
+
+
+def test_a_listed_file_that_is_not_utf8_is_refused_not_crashed_on(built):
+    """Ingestion trusts a file whose hash the manifest lists and does not decode it; a manifest
+    edited to list bytes that are not UTF-8 is reported as a damaged index, not a traceback."""
+    import hashlib
+    import json
+
+    from czqa.index.store import indexed_files
+    from czqa.ingest.documents import ingest
+
+    path = built.seeds_dir / "festival.txt"
+    bad = DOC.encode().replace(b"Mira", b"M\xffra")
+    path.write_bytes(bad)
+    manifest_path = built.index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["festival.txt"] = hashlib.sha256(bad).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    documents = ingest(built.seeds_dir, known=indexed_files(built.index_dir))[0]
+    with pytest.raises(IndexUnusable, match="not UTF-8 text"):
+        load_index(built.index_dir, documents=documents)

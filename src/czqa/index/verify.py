@@ -122,7 +122,10 @@ def verify(data, documents: Iterable[Document] | None = None) -> None:
     if sv.ndim != 2 or (len(sv) and sv.shape[1] != m.model.dimension) or not finite(sv):
         raise IndexUnusable(f"{where} is damaged: its sentence vectors are not finite {m.model.dimension}-d vectors.")
     if docs:
-        _against_documents(data, docs, where)
+        try:
+            _against_documents(data, docs, where)
+        except UnicodeDecodeError as exc:  # ingestion trusted the manifest's hash and did not decode the file
+            raise IndexUnusable(f"{where} does not match its documents: a file it lists is not UTF-8 text ({exc.reason}).") from exc
 
 
 def _against_documents(data, docs: dict[str, Document], where: str) -> None:
