@@ -12,6 +12,7 @@ from czqa.answering.conversation import (
     choose_question,
     fits,
     next_turn,
+    not_again,
     prefer_rewrite,
     restates,
 )
@@ -206,3 +207,30 @@ def test_next_turn_keeps_the_proposal_when_the_typed_question_was_searched():
     choice = choose_question(HOW_MUCH, decide=ask)
     assert not choice.kept_rewrite
     assert next_turn(choice, choice.answer) == Turn(question="How much MGX invested in Acme?", short_answer="$2 billion")
+
+
+# --- "who else?" ----------------------------------------------------------------------------------
+
+CO_FOUNDED = [Turn(question="Who co-founded Moji Weather?", short_answer="Zhao Dong", abstained=False)]
+
+
+@pytest.mark.parametrize("question", ["Who else co-founded it?", "What else did he found?", "Did anyone else co-found it?"])
+def test_asking_for_another_answer_declines_the_one_already_given(question):
+    answer = said(question, "Zhao Dong", confidence=3.3, quote="Moji Weather co-founded by Zhao Dong")
+    got = not_again(question, CO_FOUNDED, answer)
+    assert got.abstained and got.short_answer is None and not got.claims
+    assert "Zhao Dong, already given" in got.declined_reason
+
+
+def test_another_answer_or_a_question_without_else_is_kept():
+    other = said("Who else co-founded it?", "Li Tianfu", confidence=2.0)
+    assert not_again("Who else co-founded it?", CO_FOUNDED, other) is other
+    same = said("Who co-founded it?", "Zhao Dong")
+    assert not_again("Who co-founded it?", CO_FOUNDED, same) is same
+    assert not_again("Who else co-founded it?", [], said("Who else co-founded it?", "Zhao Dong")).short_answer == "Zhao Dong"
+
+
+def test_answer_followup_applies_it():
+    ask = Scripted(said("Who else co-founded it?", "Zhao Dong"), said("Who else co-founded Moji Weather?", "Zhao Dong"))
+    _, answer = answer_followup("Who else co-founded it?", CO_FOUNDED, ask=ask)
+    assert answer.abstained

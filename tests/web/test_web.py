@@ -61,6 +61,16 @@ def test_follow_up_is_resolved_before_retrieval_and_shown(session):
     assert not last.answer.abstained and "November 2023" in last.answer.text
 
 
+def test_who_else_does_not_repeat_the_answer_already_given(session):
+    """The documents name one co-founder of Moji Weather; "Who else co-founded it?" found that
+    same name again and showed it as a confident answer. Now the page says the documents don't say."""
+    first = final(session.respond("Who co-founded Moji Weather?", [], [], "reader"))[-1]
+    assert first.answer.short_answer == "Zhao Dong"
+    last = final(session.respond("Who else co-founded it?", first.messages, first.turns, "reader"))[-1]
+    assert last.answer.abstained and "Zhao Dong, already given" in last.answer.declined_reason
+    assert last.turns[-1].abstained
+
+
 def test_follow_up_is_searched_as_typed_when_the_rewrite_finds_less(session):
     """The rewrite of TYPED_WINS is declined while the typed question is answered: the page keeps
     the answer, and says the question was searched as typed (no "Understood as")."""

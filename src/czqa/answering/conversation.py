@@ -295,6 +295,28 @@ def choose_question(
     )
 
 
+_ELSE = re.compile(r"\b(?:who|whom|what|which|where|when|how|any(?:one|body|thing|where)|some(?:one|body|thing|where))\s+else\b", re.I)
+
+
+def not_again(question: str, turns: Sequence[Turn], answer: Answer) -> Answer:
+    """``answer``, or a decline when ``question`` asks for another answer ("Who else co-founded
+    it?") and the answer only repeats one already given in ``turns``: "else" excludes it, so
+    repeating it would read as a confident, wrong answer. The passages stay, shown as the
+    closest matches."""
+    if answer.abstained or not _ELSE.search(question):
+        return answer
+    given = [t.short_answer for t in turns if t.short_answer and not t.abstained]
+    if not restates(answer, given):
+        return answer
+    return answer.model_copy(update={
+        "abstained": True, "short_answer": None, "claims": [], "conflicts": [],
+        "declined_reason": (
+            f"The passages that match name only {answer.short_answer}, already given above; "
+            "they don't say who or what else."
+        ),
+    })
+
+
 def answer_followup(
     question: str,
     turns: Sequence[Turn],
@@ -313,8 +335,8 @@ def answer_followup(
     """
     choice = choose_question(resolve_followup(question, turns), decide=decide or ask, policy=policy, margin=margin)
     if choice.answer is not None and decide is None:
-        return choice, choice.answer
-    return choice, ask(choice.searched.resolved)
+        return choice, not_again(question, turns, choice.answer)
+    return choice, not_again(question, turns, ask(choice.searched.resolved))
 
 
 def next_turn(choice: Choice, answer: Answer) -> Turn:

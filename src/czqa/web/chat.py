@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from czqa.errors import CzqaError, InvalidQuestion
-from czqa.answering.conversation import choose_question, next_turn
+from czqa.answering.conversation import choose_question, next_turn, not_again
 from czqa.answering.followup import Resolution, Turn, resolve_followup
 from czqa.types import Answer, Delta
 from czqa.index.build import BuildReport
@@ -129,6 +129,7 @@ class ChatSession:
                         resolution=resolution,
                     )
                 elif isinstance(event, Answer):
+                    event = not_again(text, turns, event)
                     turn = next_turn(choice, event)
                     yield Screen(
                         messages=[
