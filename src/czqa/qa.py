@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from czqa.embed.threads import one_blas_thread
 from czqa.index import residency
 from czqa.index.build import BuildReport, ensure_index
 from czqa.index.store import indexed_files
@@ -223,7 +224,8 @@ class QA:
         loaded = self._current()
         answerer = self._answerer(loaded, mode)
         try:
-            yield from answerer.stream(self._query(loaded, question, top_k=top_k))
+            with one_blas_thread():  # small matrices: one BLAS thread each, the reader's windows side by side
+                yield from answerer.stream(self._query(loaded, question, top_k=top_k))
         finally:  # what the question read of the index files goes back to the page cache past the budget
             residency.enforce(self.settings.index.mapped_mb)
 

@@ -73,3 +73,24 @@ def test_windows_read_one_at_a_time_equal_a_padded_batch():
         assert np.allclose(end[r, :n][ctx], span[r, :n, 1][ctx], atol=1e-4)
         assert np.all(np.isneginf(start[r, :n][~ctx])) and np.all(np.isneginf(start[r, n:]))
     assert np.allclose(answerable, (hidden[:, 0] @ reader.ans_w + reader.ans_b)[:, 0], atol=1e-4)
+
+
+def test_windows_read_side_by_side_are_the_same_bits_as_one_after_another():
+    """Several windows on several threads (one BLAS thread each) give exactly the sequential logits."""
+    from czqa.answering.reader.model import Reader
+
+    reader = Reader()
+    question = "Who founded the festival in Quenford?"
+    passages = ["In 1987 Mira Talvik founded the festival in Quenford.", "The museum in Velm opened in 1990. " * 30,
+                "Quenford's festival draws 40,000 visitors.", "Mira Talvik is a glassblower."]
+    batch = [w for _, w in reader.windows(question, passages)]
+    reader._workers = 1
+    sequential = reader.logits(batch)
+    reader._workers = 2
+    calls = []
+    forward = reader._forward
+    reader._forward = lambda w: calls.append(w) or forward(w)
+    side_by_side = reader.logits(batch)
+    assert len(calls) == len(batch) and reader._pool is not None  # the pool read them
+    for a, b in zip(sequential, side_by_side):
+        assert np.array_equal(a, b)
