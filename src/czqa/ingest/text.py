@@ -80,16 +80,6 @@ class Utf8Text:
             position += 1
         return position
 
-    def byte_offset(self, char: int) -> int:
-        """Where character ``char`` (0 ≤ char ≤ len) starts in :attr:`data`."""
-        if self._ascii:
-            return char
-        if char >= len(self):
-            return len(self.data)
-        block = self._block(char)
-        start = self._aligned(block * BLOCK)
-        return start + len(self.cut(int(self._index()[block]), char).encode("utf-8"))
-
     def cut(self, start: int, end: int) -> str:
         """Characters ``start`` to ``end`` (as a slice of the decoded text would give them): the
         blocks holding them are decoded, from the first one's first character to the end of the
@@ -154,19 +144,9 @@ class DocumentTexts(Mapping[str, str]):
             return texts
         return cls({source: Utf8Text.of(text) for source, text in texts.items()})
 
-    def content(self, source: str) -> Utf8Text:
-        return self._contents[source]
-
-    def contents(self) -> dict[str, Utf8Text]:
-        """Source → :class:`Utf8Text` (what :attr:`czqa.index.tables.ChunkTable.documents` cuts from)."""
-        return dict(self._contents)
-
     def cut(self, source: str, start: int, end: int) -> str:
         """``self[source][start:end]``, decoding only those characters' bytes."""
         return self._contents[source].cut(start, end)
-
-    def length(self, source: str) -> int:
-        return len(self._contents[source])
 
     def __getitem__(self, source: str) -> str:
         with self._lock:
