@@ -5,7 +5,8 @@ reader a 200-piece window, by 384 × 1,152 weights. Split over the cores by BLAS
 spends much of its time starting, joining and then spinning its threads (an OpenBLAS thread
 busy-waits after a product, taking the core that the next step needs). One thread per product,
 and the reader's windows read side by side on as many cores (:mod:`czqa.answering.reader.model`),
-answered the seeds' 293 eval questions at p50 202 ms against 245 to 270 ms (2 cores).
+answered the seeds' 293 eval questions at p50 187 ms, p95 275 ms, against 261 and 371 ms
+(``bench/bench.py``, 2 cores, the same evening).
 
 BLAS's thread count is process-wide (threadpoolctl sets it in each loaded BLAS), so the scope is
 reference-counted: the first question in sets one thread, the last one out restores what was
@@ -29,20 +30,16 @@ def _any_thread_may_set() -> None:
     it again, silently ignoring the others, until it is cleared: the scope is entered and left by
     whichever question comes first and last, on any thread (the page answers on worker threads,
     where, uncleared, the limit never took and a question took 388 ms instead of 190)."""
-    try:
-        from threadpoolctl import OpenBLASController
-    except ImportError:  # pragma: no cover - older threadpoolctl: no controlling thread
-        return
-    clear = getattr(OpenBLASController, "clear_controlling_thread", None)
+    from threadpoolctl import OpenBLASController
+
+    clear = getattr(OpenBLASController, "clear_controlling_thread", None)  # absent before threadpoolctl had the rule
     if clear is not None:
         clear(force=True)
 
 
 def _limit():
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - a declared dependency; without it BLAS keeps its threads
-        return None
+    from threadpoolctl import ThreadpoolController
+
     _any_thread_may_set()
     # A new controller each time (0.15 ms): it sees the libraries loaded since.
     return ThreadpoolController().limit(limits=1, user_api="blas")
@@ -61,7 +58,7 @@ def one_blas_thread() -> Iterator[None]:
     finally:
         with _lock:
             _depth -= 1
-            if _depth == 0 and _limiter is not None:
+            if _depth == 0:
                 _any_thread_may_set()
                 _limiter.restore_original_limits()
                 _any_thread_may_set()

@@ -9,9 +9,8 @@ are line numbers, which a person can find in an editor, beside the exact charact
 from __future__ import annotations
 
 import bisect
+import functools
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -94,22 +93,13 @@ class SourceMap(Mapping[str, SourceInfo]):
 
     def __init__(self, texts: Mapping[str, str], *, keep: int = KEEP_SOURCES) -> None:
         self._texts = texts
-        self._made: OrderedDict[str, SourceInfo] = OrderedDict()
-        self._keep = keep
-        self._lock = threading.Lock()
+        self._made = functools.lru_cache(maxsize=keep)(self._make)
+
+    def _make(self, source: str) -> SourceInfo:
+        return source_info(source, self._texts[source])  # KeyError for a source not served (not cached)
 
     def __getitem__(self, source: str) -> SourceInfo:
-        with self._lock:
-            info = self._made.get(source)
-            if info is not None:
-                self._made.move_to_end(source)
-                return info
-        info = source_info(source, self._texts[source])  # KeyError for a source not served
-        with self._lock:
-            self._made[source] = info
-            while len(self._made) > self._keep:
-                self._made.popitem(last=False)
-        return info
+        return self._made(source)
 
     def __contains__(self, source: object) -> bool:
         return source in self._texts

@@ -179,4 +179,3 @@ def shared_reader(directory: Path | None = None) -> Reader:
     """One Reader per weights folder per process (loading takes ~0.2 s and 50 MB)."""
     with _lock:
         return _load(directory or WEIGHTS_DIR)
-
