@@ -23,6 +23,8 @@ from czqa.answering.followup_frames import describe, fragment_rewrite, parse_fra
         ("In which state is the prison?", "In which state", "state", "is the prison", False),
         ("Who replaced Ming Yao as CEO?", "Who", "", "replaced Ming Yao as CEO", True),
         ("Who did the governor pardon?", "Who", "", "did the governor pardon", False),
+        # "kind of" belongs to the wh-phrase: the question asks about the labs.
+        ("What kind of labs would he like to fund?", "What kind of labs", "kind of labs", "would he like to fund", False),
     ],
 )
 def test_frame(question, wh, noun, rest, subject):
@@ -225,3 +227,31 @@ def test_a_declined_turn_is_not_described():
 def test_questions_with_a_frame_of_their_own_are_not_fragments(question):
     r = resolve_followup(question, [SENTENCE])
     assert not r.resolved.startswith(("When did Ming Yao serve", "Where did Ming Yao serve"))
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "answer", "expected"),
+    [
+        # The old wh-phrase was the object; its answer fills that object in the new question.
+        ("With what aim?", "What kind of labs would he like to fund?", "small research labs",
+         "With what aim would he like to fund small research labs?"),
+        ("When?", "Which stake did Acme Corp acquire?", "a minority stake", "When did Acme Corp acquire a minority stake?"),
+        # The gap is not at the end ("say about fees"): the answer is left out.
+        ("Why?", "What did he say about fees?", "low", "Why did he say about fees?"),
+        ("With what aim?", "What kind of labs would he like to fund?", None, "With what aim would he like to fund?"),
+    ],
+)
+def test_fragment_fills_the_object_with_the_answer(question, previous, answer, expected):
+    assert fragment_rewrite(question, previous, answer) == expected
+
+
+def test_they_agrees_with_a_plural_wh_noun():
+    """"they" after "What guides did Acme publish?" means the guides, not Acme: the answer when
+    there is one, else the guides described, even from a declined turn."""
+    previous = "What guides did Acme allegedly publish for U.S. users?"
+    declined = resolve_followup("What were they meant to help those users bypass?", [Turn(question=previous, abstained=True)])
+    assert declined.resolved == "What were the guides that Acme allegedly published for U.S. users meant to help those users bypass?"
+    answered = resolve_followup("What were they meant to help those users bypass?", [Turn(question=previous, short_answer="VPN Usage Guides")])
+    assert answered.resolved == "What were VPN Usage Guides meant to help those users bypass?"
+    # A singular wh-noun leaves "they" to the names, as before.
+    assert resolve_followup("When did they sue?", [Turn(question="Which agency sued Acme?", short_answer="SEC")]).resolved == "When did SEC sue?"

@@ -13,8 +13,10 @@ from czqa.answering.names import find_names
 def test_the_subject_of_the_previous_question_outranks_the_source_it_cites():
     history = [Turn(question="According to The Daily Ledger, when did Acme begin courting regulators?", short_answer="in 2021")]
     r = resolve_followup("What did it form then?", history)
-    # "Daily Ledger" reads as a person's name by its shape; the subject wins, and a date is no value
-    assert r.resolved == "What did Acme form then?"
+    # "Daily Ledger" reads as a person's name by its shape; the subject wins, and a date is no value.
+    # "then" is the previous answer's time (czqa.answering.followup_anaphora), tried first.
+    assert r.resolved == "What did Acme form in 2021?"
+    assert [a.question for a in r.alternatives] == ["What did Acme form then?"]
 
 
 def test_salience_and_subject_order():

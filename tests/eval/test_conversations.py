@@ -19,7 +19,9 @@ from czqa.eval.conversations import (
     Conversation,
     ConversationRun,
     load_conversations,
+    STANDALONE,
     replay,
+    replay_standalone,
     score_conversation,
     select_conversations,
     summarize,
@@ -52,6 +54,8 @@ def test_the_set_meets_the_issue(convs):
         assert any(c.needs_context for c in chosen) and any(not c.needs_context for c in chosen)
     followups = [t for c in convs for t in c.turns[1:]]
     assert any(not t.answerable for t in followups), "some follow-ups are unanswerable"
+    # The ceiling of rewriting is measured on every follow-up that needs context.
+    assert all(t.standalone and t.standalone != t.question for t in followups if t.needs_context)
 
 
 def test_gold_answers_are_in_the_documents(convs):
@@ -76,6 +80,8 @@ def line(**fields) -> str:
         ("{not json", "Invalid JSON"),
         (line() + "\n" + line(), "duplicate id 'x1' (first on line 1)"),
         ("\n\n", "holds no conversations"),
+        (line(turns=[{"question": "Who?", "answers": ["A"]}, {"question": "He?", "answers": [], "standalone": ""}]),
+         "turns.1.standalone"),
     ],
 )
 def test_bad_file_is_refused_clearly(tmp_path, content, message):
@@ -190,6 +196,44 @@ def test_report_and_table(tmp_path):
     paths = write_report(run, tmp_path / "out")
     assert json.loads(paths["metrics"].read_text())["summary"]["best"]["followups_correct"] == 2
     assert paths["report"].read_text() == md
+
+
+def test_standalone_questions_measure_the_ceiling(tmp_path):
+    """Each follow-up asked as its hand-written standalone question (as typed where none is
+    written), never through the follow-up path; the summary says how much of that ceiling 'best'
+    reaches, and the report shows it as its own row."""
+    data = CONV.model_dump()
+    data["turns"][1]["standalone"] = "When did Richard Teng take over?"
+    conv = Conversation.model_validate(data)
+    asked: list[str] = []
+
+    def ask(question: str) -> Answer:
+        asked.append(question)
+        return scripted(question)
+
+    ceiling = replay_standalone(conv, ask=ask)
+    assert asked == [t.question for t in CONV.turns[:1]] + ["When did Richard Teng take over?", "How many users did he report?"]
+    assert [t.correct for t in ceiling] == [True, True, True]
+    assert ceiling[1].reason == "hand-written standalone question" and ceiling[2].reason == "no standalone question written"
+
+    runs = {way: replay(conv, ask=scripted, policy=way) for way in WAYS} | {STANDALONE: ceiling}
+    score = score_conversation(conv, runs)
+    assert score.correct[STANDALONE] == 2 and score.standalone_beats_typed
+    summary = summarize([score])
+    assert summary[STANDALONE]["needs_context_better_than_typed"] == 1
+    assert summary[STANDALONE]["best_better_where_standalone_better"] == 1 and summary[STANDALONE]["best_share_of_ceiling"] == 100.0
+
+    run = ConversationRun(conversations_file="conv.jsonl", split="dev", mode="reader", decision_mode="reader",
+                          typed_margin=1.0, fingerprint="0" * 64, created="now", czqa_version="0",
+                          summary=summary, conversations=[score])
+    assert "best is better on 1 of those (100.0%)" in terminal_summary(run)
+    md = render_markdown(run)
+    assert "| standalone (hand-written, ceiling) | 2/2 (100.0%) | — | — | 1 of 1 (100.0%) |" in md
+    assert "| s1 | yes | 2 | 1 | 1 | 2 | better | 2 |" in md
+    assert "  - standalone: searched “When did Richard Teng take over?”" in md
+    # Without standalone questions nothing of the kind is reported.
+    plain = summarize([score_conversation(CONV, {way: replay(CONV, ask=scripted, policy=way) for way in WAYS})])
+    assert STANDALONE not in plain
 
 
 # --- end to end, real models ------------------------------------------------------------------

@@ -45,7 +45,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from czqa.answering.followup_frames import describe, fragment_rewrite, phrase_rewrites
+from czqa.answering.followup_anaphora import SEQUEL, answer_phrase_reading, sequel_rewrite, time_reading
+from czqa.answering.followup_frames import describe, fragment_rewrite, phrase_rewrites, plural_wh_noun
 from czqa.answering.followup_referents import looks_like_value, salience, subject_first, things
 from czqa.answering.names import MONTHS, Kind, Name, find_names
 
@@ -256,6 +257,12 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
         name: str | None = None
         if group == "plural" and plural_people:
             name = plural_people
+        elif group == "plural" and previous and plural_wh_noun(previous.question):
+            # "What were they meant to do?" after "What guides did Acme publish?": the guides (the
+            # answer, when short enough to stand in), not Acme; with no answer, the described
+            # reading (``_described``) puts them in.
+            answered = previous.short_answer if previous.short_answer and not previous.abstained else None
+            name = answered if answered and len(answered.split()) <= 6 and not looks_like_value(answered) else None
         else:
             # An object pronoun never means the clause's own subject ("Why did Trump pardon
             # him?"), and one name is not given to two pronoun groups in one question.
@@ -298,6 +305,11 @@ def _resolve_ellipsis(question: str, history: Sequence[Turn]) -> list[str] | Non
         return None
     new = next(g for g in m.groups() if g).strip()
     previous = history[-1].question.strip()
+    if SEQUEL.match(new.rstrip("?").strip()):
+        # "And after that?": "that" is the previous answer, not a phrase to put in a slot.
+        last = history[-1]
+        sequel = sequel_rewrite(new, previous, None if last.abstained else last.short_answer)
+        return [] if sequel is None else [_resolve_pronouns(sequel, history)[0]]
     in_slots = [_resolve_pronouns(q, history)[0] for q in phrase_rewrites(new, previous)]
     new_entities = find_names(new)
     old = find_names(previous)
@@ -353,7 +365,10 @@ def _described(question: str, history: Sequence[Turn], named: Sequence[str] = ()
             return None
         for turn in list(history)[::-1][:LOOKBACK_TURNS]:
             answered = [e.text for e in find_names(turn.short_answer or "")]
-            if turn.abstained or (len(answered) == 1 and answered[0] in named):
+            # "they" agreeing with a plural wh-noun ("What guides did Acme publish?") means those
+            # things even when czqa declined to name them.
+            agrees = group == "plural" and plural_wh_noun(turn.question) is not None
+            if (turn.abstained and not agrees) or (len(answered) == 1 and answered[0] in named):
                 continue  # its answer is one name, and the pronoun reading already put it in
             described = describe(turn.question)
             if described and (group == "plural" or (group in ("masc", "fem")) == described[1]):
@@ -399,6 +414,11 @@ def resolve_followup(question: str, history: Sequence[Turn]) -> Resolution:
             # "When?" after "Where ...?" "the prison": the place is not the time.
             readings.append((fragment, [Substitution(written=asked, meant=fragment)], [answer] if answer else []))
         resolved, subs = _resolve_pronouns(asked, history)
+        # "What did it form then?" after a when-question; "that team" after "a dedicated team":
+        # the previous answer put in, on top of the pronouns (the most specific reading first).
+        for pointed in (time_reading(resolved, last.question, answer), answer_phrase_reading(resolved, answer)):
+            if pointed is not None:
+                readings.append((pointed, [*subs, Substitution(written=asked, meant=pointed)], [*(s.meant for s in subs), answer]))
         readings.append((resolved, subs, [s.meant for s in subs]))
         described = _described(asked, history, [s.meant for s in subs])
         if described is not None:

@@ -44,6 +44,8 @@ _IRREGULAR_PAST = {
     "see": "saw", "sell": "sold", "send": "sent", "set": "set", "spend": "spent", "take": "took", "tell": "told",
     "think": "thought", "win": "won", "write": "wrote",
 }
+# Nouns that a wh-phrase continues past with "of": "what kind of labs", "which part of the deal".
+_KIND_NOUNS = frozenset("kind kinds type types sort sorts form forms part parts share portion percentage amount number".split())
 _IRREGULAR_PAST_FORMS = frozenset(_IRREGULAR_PAST.values())
 _WORD = re.compile(r"\S+")
 
@@ -52,7 +54,7 @@ _WORD = re.compile(r"\S+")
 # Words that end a fragment's wh-phrase: it asks about a noun, not an article or a verb.
 _NOT_NOUN = r"(?:about|is|was|are|were|did|does|do|has|have|had|it|that|this|he|she|they|the|a|an|in|on|at|to|of|for|exactly|then|again|though|precisely|else)\b"
 _FRAGMENT = re.compile(
-    rf"^(?:(?:and|but|so|ok|okay)\s+)?(?P<wh>(?:(?:in|on|at|for|from|to|by|since)\s+)?(?:when|where|why|who|whom|"
+    rf"^(?:(?:and|but|so|ok|okay)\s+)?(?P<wh>(?:(?:in|on|at|for|from|to|by|since|with|under|through|against|during|after|before)\s+)?(?:when|where|why|who|whom|"
     rf"how(?:\s+(?:much|many|long|old|often|far|big|large|soon)(?:\s+(?!{_NOT_NOUN})(?-i:[a-z])[\w\-]*){{0,2}})?|"
     rf"(?:which|what|whose)(?:\s+(?!{_NOT_NOUN})(?-i:[a-z])[\w\-]*){{0,2}}))"
     r"(?:\s*,?\s*(?:exactly|then|again|though|precisely|else))?"
@@ -110,6 +112,10 @@ def parse_frame(question: str) -> Frame | None:
         while j < len(words) and len(noun) < 3 and words[j].islower() and not _is_verb_like(words[j]) and words[j] not in PREPS:
             noun.append(words[j])
             j += 1
+        # "What kind of labs": the wh-phrase asks about the labs, "kind" only says how.
+        if len(noun) == 1 and noun[0].lower() in _KIND_NOUNS and j + 1 < len(words) and words[j] == "of" and words[j + 1].islower():
+            noun += words[j : j + 2]
+            j += 2
     if j >= len(words):
         # Just a wh-phrase ("How many charges?"): a frame with nothing after it.
         return Frame(wh=" ".join(words), head=head, noun=" ".join(noun), rest="", subject=False) if j > i + 1 or noun else None
@@ -147,7 +153,26 @@ def fragment_rewrite(question: str, previous: str, answer: str | None = None) ->
         if not who:
             return None
         return f"{wh} {who} {frame.rest}?"
+    if answer and frame.head in ("what", "which", "who", "whom") and _object_gap_at_end(frame.rest):
+        # "With what aim?" after "What kind of labs would he like to fund?" "small research labs":
+        # the answer fills the object the old wh-phrase asked about.
+        return f"{wh} {frame.rest} {answer}?"
     return f"{wh} {frame.rest}?"
+
+
+def _object_gap_at_end(rest: str) -> bool:
+    """Whether the object a which/what-question asked about belongs at the end of ``rest``: it
+    ends in a verb ("would he like to fund", "did Acme acquire"), not in a noun or a preposition
+    ("did he say about fees")."""
+    words = rest.split()
+    if len(words) < 2 or words[0].lower() not in AUX or words[-1].lower() in PREPS or not words[-1].islower():
+        return False
+    if words[-2].lower() == "to":
+        return True  # "... like to fund"
+    # "did Acme acquire", "would he fund": auxiliary, a subject (a name or a pronoun), the verb.
+    subject = words[1:-1]
+    pronouns = {"he", "she", "it", "they", "we", "you", "i"}
+    return bool(subject) and all(w[:1].isupper() or w.lower() in pronouns for w in subject)
 
 
 def _pp_end(words: list[str], start: int) -> int:
@@ -231,6 +256,16 @@ def phrase_rewrites(phrase: str, previous: str) -> list[str]:
     return [q for q in out if not (q in seen or seen.add(q))]
 
 
+def plural_wh_noun(question: str) -> str | None:
+    """The plural noun a what/which-question asks about ("What guides did Acme publish?" ->
+    "guides"), or None: a later "they" agrees with it in number."""
+    frame = parse_frame(question)
+    if frame is None or frame.head not in ("what", "which") or not frame.noun or not frame.rest:
+        return None
+    head = frame.noun.split()[-1].lower()
+    return head if head.endswith("s") and not head.endswith(("ss", "us", "is")) else None
+
+
 def describe(question: str) -> tuple[str, bool] | None:
     """What a which- or who-question asked about, as a noun phrase, and whether that is a person:
     "Which firm invested in Acme?" -> "the firm that invested in Acme"; "Which firm did Ming Yao
@@ -259,5 +294,9 @@ def describe(question: str) -> tuple[str, bool] | None:
                 k += 1
         if k == 1 or k >= len(words):
             return None
-        return f"the {noun} that {' '.join(words[1:k])} {_past(words[k])} {' '.join(words[k + 1 :])}".rstrip(), person
+        subject = words[1:k]
+        while k < len(words) - 1 and words[k].lower().endswith("ly"):
+            k += 1  # "did Acme allegedly publish": the adverb stays before the verb
+        adverbs = words[len(subject) + 1 : k]
+        return f"the {noun} that {' '.join(subject + adverbs)} {_past(words[k])} {' '.join(words[k + 1 :])}".rstrip(), person
     return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from czqa.eval.conversations import WAYS, ConversationRun, ConversationScore, TurnOutcome
+from czqa.eval.conversations import STANDALONE, STANDALONE_LABEL, WAYS, ConversationRun, ConversationScore, TurnOutcome
 
 REPORT = "conversations.md"
 METRICS = "conversations.json"
@@ -23,6 +23,10 @@ DEFINITIONS = {
     "the typed question alone does not settle what it refers to) where this way gets more follow-ups "
     "right than no rewriting.",
     "rewrites searched": "Follow-up turns where the rewritten question, not the typed one, was searched.",
+    "standalone (hand-written, ceiling)": "Each follow-up asked as a question written by hand to stand alone "
+    "(its references replaced from the earlier turns and their gold answers), without the follow-up path: "
+    "what a perfect rewrite would reach. A conversation it does not make better is lost by the reader, "
+    "not by the rewriting.",
     "better where typed misses": "The same as 'better (needs context)', counted only over the conversations where "
     "no rewriting gets some needs_context follow-up wrong: one that no rewriting already gets right cannot be "
     "better, so this is the share of what rewriting could win.",
@@ -60,7 +64,29 @@ def _rows(run: ConversationRun) -> list[tuple[str, str, str, str, str]]:
             worse = f"{s['conversations_worse_than_typed']} of {s['conversations']}"
             better = f"{s['needs_context_better_than_typed']} of {s['needs_context_conversations']} ({_pct(s['needs_context_better_share'])})"
         out.append((LABELS[way], right, str(s["rewrites_searched"]), worse, better))
+    if STANDALONE in run.summary:
+        s = run.summary[STANDALONE]
+        out.append((
+            "standalone (hand-written, ceiling)",
+            f"{s['followups_correct']}/{s['followups']} ({_pct(s['followup_accuracy'])})",
+            "—",
+            "—",
+            f"{s['needs_context_better_than_typed']} of {s['needs_context_conversations']} ({_pct(s['needs_context_better_share'])})",
+        ))
     return out
+
+
+def _ceiling_line(run: ConversationRun) -> str | None:
+    """How much of what a perfect rewrite wins 'best' wins: the rest is lost by the reader."""
+    s = run.summary.get(STANDALONE)
+    if s is None:
+        return None
+    return (
+        f"{STANDALONE_LABEL}: asked as hand-written standalone questions, {s['needs_context_better_than_typed']} of "
+        f"{s['needs_context_conversations']} conversations needing context get more follow-ups right than typed "
+        f"({_pct(s['needs_context_better_share'])}); best is better on {s['best_better_where_standalone_better']} of "
+        f"those ({_pct(s['best_share_of_ceiling'])})"
+    )
 
 
 def _pct(x) -> str:
@@ -97,6 +123,8 @@ def terminal_summary(run: ConversationRun, paths: dict[str, Path] | None = None)
         f"of conversations needing context {_verdict(t['better_where_needed'])}"
     )
     lines.append(_missed_line(run))
+    if (ceiling := _ceiling_line(run)) is not None:
+        lines.append(ceiling)
     if paths:
         lines.append("Wrote " + ", ".join(str(p) for p in paths.values()))
     return "\n".join(lines)
@@ -115,12 +143,13 @@ def _said(t: TurnOutcome) -> str:
 
 
 def _differs(c: ConversationScore, i: int) -> bool:
-    turns = [c.turns[way][i] for way in WAYS]
+    turns = [c.turns[way][i] for way in c.turns]
     return len({t.searched for t in turns}) > 1 or len({t.correct for t in turns}) > 1
 
 
 def render_markdown(run: ConversationRun) -> str:
     t = targets(run)
+    ceiling = STANDALONE in run.summary
     out = [
         f"# czqa multi-turn evaluation: {run.split} split",
         "",
@@ -143,16 +172,17 @@ def render_markdown(run: ConversationRun) -> str:
         "",
         _missed_line(run)[0].upper() + _missed_line(run)[1:] + ".",
         "",
+        *([_ceiling_line(run)[0].upper() + _ceiling_line(run)[1:] + ".", ""] if STANDALONE in run.summary else []),
         "## Per conversation",
         "",
-        "| id | needs context | follow-ups | typed | rewrite | best | best vs typed |",
-        "|---|---|---|---|---|---|---|",
+        "| id | needs context | follow-ups | typed | rewrite | best | best vs typed |" + (" standalone |" if ceiling else ""),
+        "|---|---|---|---|---|---|---|" + ("---|" if ceiling else ""),
     ]
     for c in run.conversations:
         vs = "worse" if c.best_worse_than_typed else ("better" if c.best_beats_typed else "same")
         out.append(
             f"| {c.id} | {'yes' if c.needs_context else 'no'} | {c.followups} | {c.correct['typed']} | "
-            f"{c.correct['rewrite']} | {c.correct['best']} | {vs} |"
+            f"{c.correct['rewrite']} | {c.correct['best']} | {vs} |" + (f" {c.correct[STANDALONE]} |" if ceiling else "")
         )
     out += ["", "## Follow-up turns where the ways differ", ""]
     any_diff = False
@@ -163,7 +193,7 @@ def render_markdown(run: ConversationRun) -> str:
             any_diff = True
             q = c.turns["typed"][i].question
             out.append(f"- **{c.id}** turn {i + 1}: “{_cell(q)}”")
-            for way in WAYS:
+            for way in (*WAYS, *([STANDALONE] if STANDALONE in c.turns else [])):
                 tw = c.turns[way][i]
                 mark = "right" if tw.correct else "wrong"
                 out.append(f"  - {way}: searched “{_cell(tw.searched)}” → {_cell(_said(tw))} ({mark}; {_cell(tw.reason)})")

@@ -32,6 +32,10 @@ WAYS: dict[str, str] = {
     "best": "rewrite only when it helps: both answered, the better-supported one kept",
 }
 assert tuple(WAYS) == POLICIES
+# Not a way the page can answer: each follow-up asked as its hand-written standalone question. What
+# it gets right bounds what any rewriting can win, so a miss there is the reader's, not the rewrite's.
+STANDALONE = "standalone"
+STANDALONE_LABEL = "hand-written standalone questions: the ceiling of any rewriting"
 
 
 # --- the data ---------------------------------------------------------------------------------
@@ -46,6 +50,13 @@ class ConversationTurn(BaseModel):
         False,
         description="The right reply depends on what a reference (he, it, 'what about X?') means, "
         "and the question as typed does not settle it in the documents.",
+    )
+    standalone: str | None = Field(
+        None,
+        min_length=1,
+        description="The question written out by hand so it stands alone (its references replaced from the "
+        "earlier turns and their gold answers): what a perfect rewrite would search. Never used to answer; "
+        "it measures how far the rewriting is from its ceiling.",
     )
 
     @property
@@ -115,6 +126,9 @@ class ConversationScore(BaseModel):
     best_beats_typed: bool = Field(description="'best' gets more follow-ups right than 'typed'.")
     rewrite_worse_than_typed: bool
     rewrite_beats_typed: bool
+    standalone_beats_typed: bool | None = Field(
+        None, description="Hand-written standalone questions get more follow-ups right than 'typed' (None: not run)."
+    )
     typed_misses_context: bool = Field(
         False,
         description="Some follow-up marked needs_context is wrong as typed: rewriting has something to win. "
@@ -164,6 +178,30 @@ def replay(conv: Conversation, *, ask, decide=None, policy: Policy, margin: floa
     return out
 
 
+def replay_standalone(conv: Conversation, *, ask) -> list[TurnOutcome]:
+    """Ask each turn as its hand-written standalone question (the question itself where none is
+    written), with no conversation path at all: the ceiling of rewriting."""
+    out = []
+    for i, t in enumerate(conv.turns):
+        searched = t.standalone or t.question
+        answer = ask(searched)
+        out.append(
+            TurnOutcome(
+                index=i,
+                question=t.question,
+                proposed=searched,
+                searched=searched,
+                reason="hand-written standalone question" if t.standalone else "no standalone question written",
+                abstained=answer.abstained,
+                short_answer=answer.short_answer,
+                reply=answer.text,
+                confidence=answer.confidence,
+                correct=_correct(t, answer),
+            )
+        )
+    return out
+
+
 def score_conversation(conv: Conversation, turns: dict[str, list[TurnOutcome]]) -> ConversationScore:
     def right(way: str) -> list[bool]:
         return [t.correct for t in turns[way][1:]]
@@ -183,6 +221,7 @@ def score_conversation(conv: Conversation, turns: dict[str, list[TurnOutcome]]) 
         best_beats_typed=correct["best"] > correct["typed"],
         rewrite_worse_than_typed=worse("rewrite"),
         rewrite_beats_typed=correct["rewrite"] > correct["typed"],
+        standalone_beats_typed=correct[STANDALONE] > correct["typed"] if STANDALONE in turns else None,
         typed_misses_context=any(t.needs_context and not o.correct for t, o in zip(conv.turns[1:], turns["typed"][1:])),
     )
 
@@ -236,6 +275,21 @@ def summarize(scores: Sequence[ConversationScore]) -> dict[str, dict[str, float 
             if way != "typed"
             else None,
         }
+    if scores and all(STANDALONE in s.turns for s in scores):
+        follow = [t for s in scores for t in s.turns[STANDALONE][1:]]
+        ceiling = [s for s in needing if s.standalone_beats_typed]
+        out[STANDALONE] = {
+            "conversations": len(scores),
+            "followups": len(follow),
+            "followups_correct": sum(t.correct for t in follow),
+            "followup_accuracy": _pct(sum(t.correct for t in follow), len(follow)),
+            "needs_context_conversations": len(needing),
+            "needs_context_better_than_typed": len(ceiling),
+            "needs_context_better_share": _pct(len(ceiling), len(needing)),
+            # Of the conversations where a perfect rewrite wins something, those 'best' wins too.
+            "best_better_where_standalone_better": sum(s.best_beats_typed for s in ceiling),
+            "best_share_of_ceiling": _pct(sum(s.best_beats_typed for s in ceiling), len(ceiling)),
+        }
     return out
 
 
@@ -266,9 +320,14 @@ def evaluate_conversations(
     decision_mode = qa.default_mode
     ask = _memo(lambda q: qa.answer(q, mode=mode, top_k=top_k))
     decide = None if mode == decision_mode else _memo(lambda q: qa.answer(q, mode=decision_mode, top_k=top_k))
+    # The ceiling is measured when the file has standalone questions; then every conversation is
+    # asked that way (a turn without one is asked as typed), so the sums cover the same set.
+    ceiling = any(t.standalone for c in convs for t in c.turns)
     scores = []
     for conv in tqdm(convs, desc=f"conversations ({mode})", unit="conv", file=sys.stderr, disable=not progress):
         turns = {way: replay(conv, ask=ask, decide=decide, policy=way, margin=margin) for way in WAYS}
+        if ceiling:
+            turns[STANDALONE] = replay_standalone(conv, ask=ask)
         scores.append(score_conversation(conv, turns))
     blob = "\n".join(c.model_dump_json() for c in convs)
     return ConversationRun(
