@@ -47,39 +47,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from czqa.answering.followup_anaphora import SEQUEL, answer_phrase_reading, sequel_rewrite, time_reading
 from czqa.answering.followup_frames import describe, fragment_rewrite, phrase_rewrites, plural_wh_noun
+from czqa.answering.followup_pronouns import PRONOUN, PRONOUNS, fits, form, her_is_possessive, is_expletive_it, is_name
 from czqa.answering.followup_referents import looks_like_value, salience, subject_first, things
-from czqa.answering.names import MONTHS, Kind, Name, find_names
+from czqa.answering.names import MONTHS, Name, find_names
 
 LOOKBACK_TURNS = 3
 # Readings tried besides the first (each costs the chooser one more answer).
 MAX_ALTERNATIVES = 2
 
-# Pronoun -> (referent group, grammatical role). Roles decide the replacement's form.
-_PRONOUNS: dict[str, tuple[str, str]] = {
-    "he": ("masc", "subject"),
-    "him": ("masc", "object"),
-    "his": ("masc", "possessive"),
-    "she": ("fem", "subject"),
-    "her": ("fem", "object-or-possessive"),
-    "hers": ("fem", "possessive"),
-    "it": ("neuter", "subject"),
-    "its": ("neuter", "possessive"),
-    "they": ("plural", "subject"),
-    "them": ("plural", "object"),
-    "their": ("plural", "possessive"),
-}
-_PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUNS) + r")\b", re.IGNORECASE)
-# Words after "it" that make it a dummy subject or an event, not a name's stand-in.
-_EXPLETIVE_NEXT = frozenset(
-    """true false possible impossible likely unlikely known said reported clear unclear important
-    necessary legal illegal happen happens happened occur occurs occurred mean means meant matter
-    matters seem seems seemed appear appears appeared take took takes turn turned""".split()
-)
-# Words after "her" that show it is an object ("meet her in", "tell her that"), not a possessive.
-_NOT_NOUN_AFTER_HER = frozenset(
-    """in on at to for from with about after before during and or but that when where why how if
-    as by into than then again too also first last yet""".split()
-)
 _NOT_BARE = r"(?!.*\b(?:who|whom|what|when|where|why|how|which|did|does|do|is|was|were|are|has|have|had|can|will)\b)"
 _ELLIPSIS = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*\??\s*$"
@@ -172,45 +147,6 @@ def _candidates(history: Sequence[Turn]) -> list[Name]:
     return unique
 
 
-def _fits(group: str, kind: Kind) -> int:
-    """How well a name of ``kind`` fits a pronoun group: 0 not at all, 2 best.
-
-    "he" and "she" take only a person's name: a single capitalized word of unknown kind is as
-    often a place or a company ("When was California released?"), and a wrong rewrite costs
-    more than none. A who-question's answer counts as a person (see ``_candidates``).
-    """
-    table = {
-        "masc": {"person": 2},
-        "fem": {"person": 2},
-        "neuter": {"org": 2, "unknown": 1},
-        "plural": {"org": 2, "unknown": 1},
-    }
-    return table[group].get(kind, 0)
-
-
-def _is_expletive_it(question: str, match: re.Match) -> bool:
-    after = question[match.end() :].split()
-    return bool(after) and after[0].strip("?.,!").lower() in _EXPLETIVE_NEXT
-
-
-def _her_is_possessive(question: str, match: re.Match) -> bool:
-    after = question[match.end() :]
-    nxt = re.match(r"\s+([A-Za-z’']+)", after)
-    return bool(nxt) and nxt.group(1).lower() not in _NOT_NOUN_AFTER_HER
-
-
-def _is_name(question: str, match: re.Match) -> bool:
-    """"He" starting a name ("He Yi"), not the pronoun."""
-    if match.group(1) != "He":
-        return False
-    names = find_names(question[match.start() :])
-    return bool(names) and names[0].start == 0
-
-
-def _form(name: str, role: str) -> str:
-    return f"{name}'s" if role == "possessive" else name
-
-
 def _plural_answer(history: Sequence[Turn]) -> str | None:
     """"They" after an answer naming two or more people means those people."""
     if not history:
@@ -239,19 +175,19 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
     pieces: list[str] = []
     subs: list[Substitution] = []
     last = 0
-    for m in _PRONOUN.finditer(question):
+    for m in PRONOUN.finditer(question):
         word = m.group(1)
         lower = word.lower()
-        group, role = _PRONOUNS[lower]
-        if _is_name(question, m):
+        group, role = PRONOUNS[lower]
+        if is_name(question, m):
             continue  # "He Yi": a name, not a pronoun
-        if lower == "it" and _is_expletive_it(question, m):
+        if lower == "it" and is_expletive_it(question, m):
             continue
         if group == "neuter" and answer_is_value:
             continue  # "How much did Acme pay?" "$4.3 billion" "Who paid it?": "it" is the fine
         if lower == "her":
-            role = "possessive" if _her_is_possessive(question, m) else "object"
-        earlier_own = [e for e in own if e.end <= m.start() and _fits(group, e.kind)]
+            role = "possessive" if her_is_possessive(question, m) else "object"
+        earlier_own = [e for e in own if e.end <= m.start() and fits(group, e.kind)]
         if earlier_own and role != "object":
             continue  # the question names its own referent ("Did MY say he was sorry?")
         name: str | None = None
@@ -268,15 +204,15 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
             # him?"), and one name is not given to two pronoun groups in one question.
             excluded = {e.text for e in own} | {n for g, names in used.items() if g != group for n in names}
             ranked = sorted(  # stable: recency breaks ties
-                (c for c in candidates if _fits(group, c.kind) and c.text not in excluded),
-                key=lambda c: -_fits(group, c.kind) - bonus.get(c.text, 0),
+                (c for c in candidates if fits(group, c.kind) and c.text not in excluded),
+                key=lambda c: -fits(group, c.kind) - bonus.get(c.text, 0),
             )
             taken = used.setdefault(group, [])
             given = [n for names in used.values() for n in names]
             if role == "object" and given:
                 # "Why did he pardon him?": the object is someone other than the subject, and
                 # only a name of the right kind will do (not any capitalized word).
-                others = [c for c in ranked if c.text not in given and _fits(group, c.kind) == 2]
+                others = [c for c in ranked if c.text not in given and fits(group, c.kind) == 2]
                 name = others[0].text if others else None
             elif taken:
                 name = taken[0]
@@ -290,7 +226,7 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
             continue  # later mentions of the same referent keep their pronoun
         done.add((group, name))
         pieces.append(question[last : m.start()])
-        pieces.append(_form(name, role))
+        pieces.append(form(name, role))
         last = m.end()
         subs.append(Substitution(written=word, meant=name))
     pieces.append(question[last:])
@@ -356,12 +292,12 @@ def _described(question: str, history: Sequence[Turn], named: Sequence[str] = ()
     Not offered when the pronoun reading already put in that answer's one name (``named``), when the
     question names its own referent, or from a declined turn (its referent is not in the documents)."""
     own = find_names(question)
-    for m in _PRONOUN.finditer(question):
+    for m in PRONOUN.finditer(question):
         lower = m.group(1).lower()
-        group, role = _PRONOUNS[lower]
-        if (lower == "it" and _is_expletive_it(question, m)) or _is_name(question, m):
+        group, role = PRONOUNS[lower]
+        if (lower == "it" and is_expletive_it(question, m)) or is_name(question, m):
             continue
-        if any(e.end <= m.start() and _fits(group, e.kind) for e in own) and role != "object":
+        if any(e.end <= m.start() and fits(group, e.kind) for e in own) and role != "object":
             return None
         for turn in list(history)[::-1][:LOOKBACK_TURNS]:
             answered = [e.text for e in find_names(turn.short_answer or "")]
@@ -373,20 +309,20 @@ def _described(question: str, history: Sequence[Turn], named: Sequence[str] = ()
             described = describe(turn.question)
             if described and (group == "plural" or (group in ("masc", "fem")) == described[1]):
                 if lower == "her":
-                    role = "possessive" if _her_is_possessive(question, m) else "object"
+                    role = "possessive" if her_is_possessive(question, m) else "object"
                 answer = None if turn.abstained else turn.short_answer
-                return question[: m.start()] + _form(described[0], role) + question[m.end() :], answer
+                return question[: m.start()] + form(described[0], role) + question[m.end() :], answer
         return None
     return None
 
 
 def _as_thing(question: str, previous: str) -> tuple[str, list[Substitution], list[str]] | None:
     """The first "it"/"they" read as the previous question's definite noun phrase, if any."""
-    for m in _PRONOUN.finditer(question):
-        group, role = _PRONOUNS[m.group(1).lower()]
-        if group in ("neuter", "plural") and not (m.group(1).lower() == "it" and _is_expletive_it(question, m)):
+    for m in PRONOUN.finditer(question):
+        group, role = PRONOUNS[m.group(1).lower()]
+        if group in ("neuter", "plural") and not (m.group(1).lower() == "it" and is_expletive_it(question, m)):
             found = things(previous, plural=group == "plural")
-            q = found and question[: m.start()] + _form(found[0], role) + question[m.end() :]
+            q = found and question[: m.start()] + form(found[0], role) + question[m.end() :]
             return (q, [Substitution(written=m.group(1), meant=found[0])], [found[0]]) if found else None
     return None
 
