@@ -14,19 +14,6 @@ hits. One JSON line per question.
 The reader was trained on every training file, so its scores on training questions are inflated
 (AUC of "no answer" 0.83–0.86 there against 0.67 on validation): fit nothing on them that weighs
 the reader's own scores. Never collect the seeds' test split for tuning.
-"""Record what the reader and the retriever saw for each question, for fitting the answerability
-verifier (:mod:`czqa.answering.reader.verifier`) and choosing its threshold.
-
-Questions are asked as ``czqa ask`` asks them (open corpus: retrieval, then the reader over the top
-passages, never declining), and for every window read we keep the span, its scores, the sentence
-holding it and the passage, plus the retrieval scores of the top hits. One JSON line per question.
-
-    .venv/bin/python eval/collect_reader_signals.py --squad ../shared/qa-train/squad2-train-10-articles.json --out /tmp/sig/train
-    .venv/bin/python eval/collect_reader_signals.py --squad ../shared/qa-train/squad2-dev-8-articles.json --limit 1600 --out /tmp/sig/val
-    .venv/bin/python eval/collect_reader_signals.py --seeds dev --out /tmp/sig/seeds-dev
-
-Fit the verifier on training files only; the validation file and the seeds' dev split choose its
-threshold. Never collect the seeds' test split for tuning.
 """
 
 from __future__ import annotations
