@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from czqa.answering.llm.generative import GenerativeAnswerer
 from czqa.answering.llm.prompting import build_messages, load_templates, render_source
 from czqa.eval.evaluation import aggregate
