@@ -17,6 +17,7 @@ from czqa.answering.followup_anaphora import answer_phrase_reading, sequel_rewri
         ("November 2023", "in November 2023"),
         ("early 2017", "in early 2017"),
         ("March 13, 2025", "on March 13, 2025"),
+        ("Friday, March 14", "on Friday, March 14"),
         ("in 2021", "in 2021"),
         ("around the 2024 U.S. election", "around the 2024 U.S. election"),
         # A year that starts a noun phrase is no date: "in 2024 U.S. election" reads wrong.
@@ -68,6 +69,7 @@ def test_that_noun_is_the_previous_answer():
     assert answer_phrase_reading("What was that team meant to explore?", "a dedicated team") == "What was the dedicated team meant to explore?"
     assert answer_phrase_reading("When was the deal signed?", "a $2 billion deal") == "When was the $2 billion deal signed?"
     assert answer_phrase_reading("What was that team meant to explore?", "team") is None  # the noun says it all
+    assert answer_phrase_reading("When was the company founded?", "Acme's parent company") == "When was Acme's parent company founded?"
     assert answer_phrase_reading("What was that team meant to explore?", "Ming Yao") is None
     assert answer_phrase_reading("What was the office like?", "a dedicated team") is None
 

@@ -25,7 +25,8 @@ import re
 # question, alone or as "at that time".
 _THEN = re.compile(r"\s*,?\s*\b(?:then|at\s+that\s+time|at\s+the\s+time|back\s+then|by\s+then)\s*(?P<end>\?*)\s*$", re.IGNORECASE)
 _MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_DAY_DATE = re.compile(rf"^{_MONTH}\s+\d{{1,2}}\b|^\d{{1,2}}\s+{_MONTH}\b")
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DAY_DATE = re.compile(rf"^{_MONTH}\s+\d{{1,2}}\b|^\d{{1,2}}\s+{_MONTH}\b|^{_WEEKDAY}\b")
 # A date and nothing else: "2019", "November 2023", "early 2017" (not "2024 U.S. election").
 _DATE = re.compile(rf"^(?:(?:early|mid|late)[\s-]+)?(?:(?:{_MONTH}(?:\s+\d{{1,2}})?,?\s*)?\d{{4}}|{_MONTH})$", re.IGNORECASE)
 _TIME_PREP = re.compile(r"^(?:in|on|at|around|during|after|before|since|by|until|about|shortly|soon|just)\b", re.IGNORECASE)
@@ -93,4 +94,5 @@ def answer_phrase_reading(question: str, answer: str | None) -> str | None:
     m = re.search(rf"\b(?:that|this|the)\s+{re.escape(words[-1])}\b", question, re.IGNORECASE)
     if not m:
         return None
-    return question[: m.start()] + "the " + " ".join(words) + question[m.end() :]
+    article = "" if re.search(r"[’']s?$", words[0]) else "the "  # "Acme's parent company" takes none
+    return question[: m.start()] + article + " ".join(words) + question[m.end() :]
