@@ -54,7 +54,7 @@ def test_the_set_meets_the_issue(convs):
         assert any(c.needs_context for c in chosen) and any(not c.needs_context for c in chosen)
     followups = [t for c in convs for t in c.turns[1:]]
     assert any(not t.answerable for t in followups), "some follow-ups are unanswerable"
-    # The ceiling of rewriting is measured on every follow-up that needs context.
+    # What a perfect rewrite reaches is measured on every follow-up that needs context.
     assert all(t.standalone and t.standalone != t.question for t in followups if t.needs_context)
 
 
@@ -228,7 +228,7 @@ def test_standalone_questions_measure_the_ceiling(tmp_path):
                           summary=summary, conversations=[score])
     assert "best is better on 1 of those (100.0%)" in terminal_summary(run)
     md = render_markdown(run)
-    assert "| standalone (hand-written, ceiling) | 2/2 (100.0%) | — | — | 1 of 1 (100.0%) |" in md
+    assert "| standalone (hand-written: a perfect rewrite) | 2/2 (100.0%) | — | — | 1 of 1 (100.0%) |" in md
     assert "| s1 | yes | 2 | 1 | 1 | 2 | better | 2 |" in md
     assert "  - standalone: searched “When did Richard Teng take over?”" in md
     # Without standalone questions nothing of the kind is reported.

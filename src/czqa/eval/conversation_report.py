@@ -23,7 +23,7 @@ DEFINITIONS = {
     "the typed question alone does not settle what it refers to) where this way gets more follow-ups "
     "right than no rewriting.",
     "rewrites searched": "Follow-up turns where the rewritten question, not the typed one, was searched.",
-    "standalone (hand-written, ceiling)": "Each follow-up asked as a question written by hand to stand alone "
+    "standalone (hand-written: a perfect rewrite)": "Each follow-up asked as a question written by hand to stand alone "
     "(its references replaced from the earlier turns and their gold answers), without the follow-up path: "
     "what a perfect rewrite would reach. A conversation it does not make better is lost by the reader, "
     "not by the rewriting.",
@@ -67,7 +67,7 @@ def _rows(run: ConversationRun) -> list[tuple[str, str, str, str, str]]:
     if STANDALONE in run.summary:
         s = run.summary[STANDALONE]
         out.append((
-            "standalone (hand-written, ceiling)",
+            "standalone (hand-written: a perfect rewrite)",
             f"{s['followups_correct']}/{s['followups']} ({_pct(s['followup_accuracy'])})",
             "—",
             "—",
@@ -82,7 +82,7 @@ def _ceiling_line(run: ConversationRun) -> str | None:
     if s is None:
         return None
     return (
-        f"{STANDALONE_LABEL}: asked as hand-written standalone questions, {s['needs_context_better_than_typed']} of "
+        f"asked as {STANDALONE_LABEL}, {s['needs_context_better_than_typed']} of "
         f"{s['needs_context_conversations']} conversations needing context get more follow-ups right than typed "
         f"({_pct(s['needs_context_better_share'])}); best is better on {s['best_better_where_standalone_better']} of "
         f"those ({_pct(s['best_share_of_ceiling'])})"

@@ -32,10 +32,10 @@ WAYS: dict[str, str] = {
     "best": "rewrite only when it helps: both answered, the better-supported one kept",
 }
 assert tuple(WAYS) == POLICIES
-# Not a way the page can answer: each follow-up asked as its hand-written standalone question. What
-# it gets right bounds what any rewriting can win, so a miss there is the reader's, not the rewrite's.
+# Not a way the page can answer: each follow-up asked as its hand-written standalone question, what a
+# perfect rewrite would search. A follow-up it gets wrong is lost by the reader, not by the rewrite.
 STANDALONE = "standalone"
-STANDALONE_LABEL = "hand-written standalone questions: the ceiling of any rewriting"
+STANDALONE_LABEL = "hand-written standalone questions (what a perfect rewrite would search)"
 
 
 # --- the data ---------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ class ConversationTurn(BaseModel):
         min_length=1,
         description="The question written out by hand so it stands alone (its references replaced from the "
         "earlier turns and their gold answers): what a perfect rewrite would search. Never used to answer; "
-        "it measures how far the rewriting is from its ceiling.",
+        "it measures how far the rewriting is from a perfect one.",
     )
 
     @property
@@ -180,7 +180,7 @@ def replay(conv: Conversation, *, ask, decide=None, policy: Policy, margin: floa
 
 def replay_standalone(conv: Conversation, *, ask) -> list[TurnOutcome]:
     """Ask each turn as its hand-written standalone question (the question itself where none is
-    written), with no conversation path at all: the ceiling of rewriting."""
+    written), with no conversation path at all: what a perfect rewrite would reach."""
     out = []
     for i, t in enumerate(conv.turns):
         searched = t.standalone or t.question
@@ -320,7 +320,7 @@ def evaluate_conversations(
     decision_mode = qa.default_mode
     ask = _memo(lambda q: qa.answer(q, mode=mode, top_k=top_k))
     decide = None if mode == decision_mode else _memo(lambda q: qa.answer(q, mode=decision_mode, top_k=top_k))
-    # The ceiling is measured when the file has standalone questions; then every conversation is
+    # A perfect rewrite is measured when the file has standalone questions; then every conversation is
     # asked that way (a turn without one is asked as typed), so the sums cover the same set.
     ceiling = any(t.standalone for c in convs for t in c.turns)
     scores = []
