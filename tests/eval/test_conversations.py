@@ -198,9 +198,9 @@ def test_report_and_table(tmp_path):
     assert paths["report"].read_text() == md
 
 
-def test_standalone_questions_measure_the_ceiling(tmp_path):
+def test_standalone_questions_measure_a_perfect_rewrite(tmp_path):
     """Each follow-up asked as its hand-written standalone question (as typed where none is
-    written), never through the follow-up path; the summary says how much of that ceiling 'best'
+    written), never through the follow-up path; the summary says how much of what they win 'best'
     reaches, and the report shows it as its own row."""
     data = CONV.model_dump()
     data["turns"][1]["standalone"] = "When did Richard Teng take over?"
@@ -211,17 +211,17 @@ def test_standalone_questions_measure_the_ceiling(tmp_path):
         asked.append(question)
         return scripted(question)
 
-    ceiling = replay_standalone(conv, ask=ask)
+    perfect = replay_standalone(conv, ask=ask)
     assert asked == [t.question for t in CONV.turns[:1]] + ["When did Richard Teng take over?", "How many users did he report?"]
-    assert [t.correct for t in ceiling] == [True, True, True]
-    assert ceiling[1].reason == "hand-written standalone question" and ceiling[2].reason == "no standalone question written"
+    assert [t.correct for t in perfect] == [True, True, True]
+    assert perfect[1].reason == "hand-written standalone question" and perfect[2].reason == "no standalone question written"
 
-    runs = {way: replay(conv, ask=scripted, policy=way) for way in WAYS} | {STANDALONE: ceiling}
+    runs = {way: replay(conv, ask=scripted, policy=way) for way in WAYS} | {STANDALONE: perfect}
     score = score_conversation(conv, runs)
     assert score.correct[STANDALONE] == 2 and score.standalone_beats_typed
     summary = summarize([score])
     assert summary[STANDALONE]["needs_context_better_than_typed"] == 1
-    assert summary[STANDALONE]["best_better_where_standalone_better"] == 1 and summary[STANDALONE]["best_share_of_ceiling"] == 100.0
+    assert summary[STANDALONE]["best_better_where_standalone_better"] == 1 and summary[STANDALONE]["best_share_where_standalone_better"] == 100.0
 
     run = ConversationRun(conversations_file="conv.jsonl", split="dev", mode="reader", decision_mode="reader",
                           typed_margin=1.0, fingerprint="0" * 64, created="now", czqa_version="0",

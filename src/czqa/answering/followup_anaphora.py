@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import re
 
+from czqa.answering.names import MONTHS, WEEKDAYS
+
 # "then" as a time, not as "so" ("Then who paid?") or a sequence inside a clause: it ends the
 # question, alone or as "at that time".
-_THEN = re.compile(r"\s*,?\s*\b(?:then|at\s+that\s+time|at\s+the\s+time|back\s+then|by\s+then)\s*(?P<end>\?*)\s*$", re.IGNORECASE)
-_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_THEN = re.compile(r"\s*,?\s*\b(?:then|at\s+that\s+time|at\s+the\s+time|back\s+then|by\s+then)\s*\?*\s*$", re.IGNORECASE)
+_MONTH = "(?:" + "|".join(sorted(MONTHS)) + ")"
+_WEEKDAY = "(?:" + "|".join(sorted(WEEKDAYS)) + ")"
 _DAY_DATE = re.compile(rf"^{_MONTH}\s+\d{{1,2}}\b|^\d{{1,2}}\s+{_MONTH}\b|^{_WEEKDAY}\b")
 # A date and nothing else: "2019", "November 2023", "early 2017" (not "2024 U.S. election").
 _DATE = re.compile(rf"^(?:(?:early|mid|late)[\s-]+)?(?:(?:{_MONTH}(?:\s+\d{{1,2}})?,?\s*)?\d{{4}}|{_MONTH})$", re.IGNORECASE)
@@ -53,9 +55,7 @@ def time_phrase(answer: str) -> str:
 
 def time_reading(question: str, previous: str, answer: str | None) -> str | None:
     """``question`` with its closing "then" replaced by the previous when-question's answer."""
-    if not answer:
-        return None
-    if not _WHEN.search(previous):
+    if not answer or not _WHEN.search(previous):
         return None
     m = _THEN.search(question)
     if not m or m.start() == 0:

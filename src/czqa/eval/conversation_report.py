@@ -76,7 +76,7 @@ def _rows(run: ConversationRun) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
-def _ceiling_line(run: ConversationRun) -> str | None:
+def _standalone_line(run: ConversationRun) -> str | None:
     """How much of what a perfect rewrite wins 'best' wins: the rest is lost by the reader."""
     s = run.summary.get(STANDALONE)
     if s is None:
@@ -85,7 +85,7 @@ def _ceiling_line(run: ConversationRun) -> str | None:
         f"asked as {STANDALONE_LABEL}, {s['needs_context_better_than_typed']} of "
         f"{s['needs_context_conversations']} conversations needing context get more follow-ups right than typed "
         f"({_pct(s['needs_context_better_share'])}); best is better on {s['best_better_where_standalone_better']} of "
-        f"those ({_pct(s['best_share_of_ceiling'])})"
+        f"those ({_pct(s['best_share_where_standalone_better'])})"
     )
 
 
@@ -123,8 +123,8 @@ def terminal_summary(run: ConversationRun, paths: dict[str, Path] | None = None)
         f"of conversations needing context {_verdict(t['better_where_needed'])}"
     )
     lines.append(_missed_line(run))
-    if (ceiling := _ceiling_line(run)) is not None:
-        lines.append(ceiling)
+    if (standalone := _standalone_line(run)) is not None:
+        lines.append(standalone)
     if paths:
         lines.append("Wrote " + ", ".join(str(p) for p in paths.values()))
     return "\n".join(lines)
@@ -149,7 +149,7 @@ def _differs(c: ConversationScore, i: int) -> bool:
 
 def render_markdown(run: ConversationRun) -> str:
     t = targets(run)
-    ceiling = STANDALONE in run.summary
+    standalone = _standalone_line(run)
     out = [
         f"# czqa multi-turn evaluation: {run.split} split",
         "",
@@ -172,17 +172,17 @@ def render_markdown(run: ConversationRun) -> str:
         "",
         _missed_line(run)[0].upper() + _missed_line(run)[1:] + ".",
         "",
-        *([_ceiling_line(run)[0].upper() + _ceiling_line(run)[1:] + ".", ""] if STANDALONE in run.summary else []),
+        *([standalone[0].upper() + standalone[1:] + ".", ""] if standalone else []),
         "## Per conversation",
         "",
-        "| id | needs context | follow-ups | typed | rewrite | best | best vs typed |" + (" standalone |" if ceiling else ""),
-        "|---|---|---|---|---|---|---|" + ("---|" if ceiling else ""),
+        "| id | needs context | follow-ups | typed | rewrite | best | best vs typed |" + (" standalone |" if standalone else ""),
+        "|---|---|---|---|---|---|---|" + ("---|" if standalone else ""),
     ]
     for c in run.conversations:
         vs = "worse" if c.best_worse_than_typed else ("better" if c.best_beats_typed else "same")
         out.append(
             f"| {c.id} | {'yes' if c.needs_context else 'no'} | {c.followups} | {c.correct['typed']} | "
-            f"{c.correct['rewrite']} | {c.correct['best']} | {vs} |" + (f" {c.correct[STANDALONE]} |" if ceiling else "")
+            f"{c.correct['rewrite']} | {c.correct['best']} | {vs} |" + (f" {c.correct[STANDALONE]} |" if standalone else "")
         )
     out += ["", "## Follow-up turns where the ways differ", ""]
     any_diff = False

@@ -142,6 +142,21 @@ def _correct(turn: ConversationTurn, answer: Answer) -> bool:
     return not answer.abstained and contains_answer(answer.text, turn.answers)
 
 
+def _outcome(index: int, turn: ConversationTurn, answer: Answer, *, proposed: str, searched: str, reason: str) -> TurnOutcome:
+    return TurnOutcome(
+        index=index,
+        question=turn.question,
+        proposed=proposed,
+        searched=searched,
+        reason=reason,
+        abstained=answer.abstained,
+        short_answer=answer.short_answer,
+        reply=answer.text,
+        confidence=answer.confidence,
+        correct=_correct(turn, answer),
+    )
+
+
 def _memo(fn):
     """The QA is deterministic: the three ways ask many of the same questions; answer each once."""
     cache: dict[str, Answer] = {}
@@ -161,20 +176,7 @@ def replay(conv: Conversation, *, ask, decide=None, policy: Policy, margin: floa
     for i, t in enumerate(conv.turns):
         choice, answer = answer_followup(t.question, turns, ask=ask, decide=decide, policy=policy, margin=margin)
         turns.append(next_turn(choice, answer))
-        out.append(
-            TurnOutcome(
-                index=i,
-                question=t.question,
-                proposed=choice.proposed.resolved,
-                searched=choice.searched.resolved,
-                reason=choice.reason,
-                abstained=answer.abstained,
-                short_answer=answer.short_answer,
-                reply=answer.text,
-                confidence=answer.confidence,
-                correct=_correct(t, answer),
-            )
-        )
+        out.append(_outcome(i, t, answer, proposed=choice.proposed.resolved, searched=choice.searched.resolved, reason=choice.reason))
     return out
 
 
@@ -184,21 +186,8 @@ def replay_standalone(conv: Conversation, *, ask) -> list[TurnOutcome]:
     out = []
     for i, t in enumerate(conv.turns):
         searched = t.standalone or t.question
-        answer = ask(searched)
-        out.append(
-            TurnOutcome(
-                index=i,
-                question=t.question,
-                proposed=searched,
-                searched=searched,
-                reason="hand-written standalone question" if t.standalone else "no standalone question written",
-                abstained=answer.abstained,
-                short_answer=answer.short_answer,
-                reply=answer.text,
-                confidence=answer.confidence,
-                correct=_correct(t, answer),
-            )
-        )
+        reason = "hand-written standalone question" if t.standalone else "no standalone question written"
+        out.append(_outcome(i, t, ask(searched), proposed=searched, searched=searched, reason=reason))
     return out
 
 
@@ -277,18 +266,18 @@ def summarize(scores: Sequence[ConversationScore]) -> dict[str, dict[str, float 
         }
     if scores and all(STANDALONE in s.turns for s in scores):
         follow = [t for s in scores for t in s.turns[STANDALONE][1:]]
-        ceiling = [s for s in needing if s.standalone_beats_typed]
+        won = [s for s in needing if s.standalone_beats_typed]
         out[STANDALONE] = {
             "conversations": len(scores),
             "followups": len(follow),
             "followups_correct": sum(t.correct for t in follow),
             "followup_accuracy": _pct(sum(t.correct for t in follow), len(follow)),
             "needs_context_conversations": len(needing),
-            "needs_context_better_than_typed": len(ceiling),
-            "needs_context_better_share": _pct(len(ceiling), len(needing)),
+            "needs_context_better_than_typed": len(won),
+            "needs_context_better_share": _pct(len(won), len(needing)),
             # Of the conversations where a perfect rewrite wins something, those 'best' wins too.
-            "best_better_where_standalone_better": sum(s.best_beats_typed for s in ceiling),
-            "best_share_of_ceiling": _pct(sum(s.best_beats_typed for s in ceiling), len(ceiling)),
+            "best_better_where_standalone_better": sum(s.best_beats_typed for s in won),
+            "best_share_where_standalone_better": _pct(sum(s.best_beats_typed for s in won), len(won)),
         }
     return out
 
@@ -322,11 +311,11 @@ def evaluate_conversations(
     decide = None if mode == decision_mode else _memo(lambda q: qa.answer(q, mode=decision_mode, top_k=top_k))
     # A perfect rewrite is measured when the file has standalone questions; then every conversation is
     # asked that way (a turn without one is asked as typed), so the sums cover the same set.
-    ceiling = any(t.standalone for c in convs for t in c.turns)
+    with_standalone = any(t.standalone for c in convs for t in c.turns)
     scores = []
     for conv in tqdm(convs, desc=f"conversations ({mode})", unit="conv", file=sys.stderr, disable=not progress):
         turns = {way: replay(conv, ask=ask, decide=decide, policy=way, margin=margin) for way in WAYS}
-        if ceiling:
+        if with_standalone:
             turns[STANDALONE] = replay_standalone(conv, ask=ask)
         scores.append(score_conversation(conv, turns))
     blob = "\n".join(c.model_dump_json() for c in convs)
