@@ -18,6 +18,7 @@ seconds (:class:`BusyReply`) instead of getting an error.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import math
@@ -33,6 +34,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import gradio as gr  # noqa: E402
+from gradio import utils as gr_utils  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.responses import HTMLResponse  # noqa: E402
@@ -53,6 +55,8 @@ from czqa.web.chat import ChatSession  # noqa: E402
 from czqa.web.security import SecurityMiddleware, default_allowed_hosts  # noqa: E402
 
 STYLE = Path(__file__).with_name("style.css")
+#: Gradio's sweep of unconsumed uploads: every 10 minutes, files older than an hour.
+UPLOAD_SWEEP = (600, 3600)
 
 
 def theme() -> gr.themes.Base:
@@ -135,7 +139,9 @@ def build_app(
     def clear():
         return [], stack_panels(session.empty_sources(), []), [], "", []
 
-    with gr.Blocks(title="czqa · ask the documents", analytics_enabled=False) as app:
+    # Uploads that no event ever consumed (sent to the upload route by a script, say) are deleted
+    # once an hour old; consumed ones are deleted at once (DocumentManager.add).
+    with gr.Blocks(title="czqa · ask the documents", analytics_enabled=False, delete_cache=UPLOAD_SWEEP) as app:
         gr.HTML(header(info), js_on_load=None)
         turns = gr.State([])
         panels = gr.State([])
@@ -230,8 +236,23 @@ class DocumentManager:
         return shown.documents, shown.status, choices, None
 
     def add(self, files):
-        for shown in add_files(self.session, files or []):
-            yield self._shown(shown)
+        try:
+            for shown in add_files(self.session, files or []):
+                yield self._shown(shown)
+        finally:
+            self._forget(files or [])
+
+    def _forget(self, files) -> None:
+        """Delete the uploaded copies once read: the folder now holds what was kept, and
+        Gradio's upload folder would otherwise keep every upload until the server stops."""
+        cache = Path(gr_utils.get_upload_folder()).resolve()
+        for name in files:
+            path = Path(name)
+            self.received.discard(str(name))
+            if path.resolve().is_relative_to(cache) and path.is_file() and not path.is_symlink():
+                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    path.parent.rmdir()  # its hash folder, when empty
 
     def ask_remove(self, source, armed):
         if not source or armed != source:  # the first press only asks
@@ -240,6 +261,7 @@ class DocumentManager:
         return *self._shown(remove_file(self.session, source)), None, gr.update(value="Remove")
 
     def wire(self, app: gr.Blocks, documents: gr.HTML) -> None:
+        self.received = app.upload_file_set  # what the upload route handed out (see czqa.web.payloads)
         once = dict(api_name=False, show_progress="hidden", concurrency_limit=1, concurrency_id="czqa-folder")
         self.upload.upload(self.add, inputs=[self.upload], outputs=[documents, self.status, self.pick, self.upload], **once)
         self.remove.click(self.ask_remove, inputs=[self.pick, self.armed],
@@ -342,7 +364,8 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
         run_history=False,
         max_file_size=int(web.max_upload_mb * 1024 * 1024),
     )
-    server_app.add_middleware(EventPayloadCheck, inputs_of=lambda **event: _inputs_of(blocks, **event))
+    server_app.add_middleware(EventPayloadCheck, inputs_of=lambda **event: _inputs_of(blocks, **event),
+                              received=lambda path: path in blocks.upload_file_set)
     server_app.add_middleware(BusyReply, clock=clock, queue_size=web.queue_size, concurrency=web.concurrency)
     server_app.add_middleware(
         SecurityMiddleware,

@@ -9,13 +9,21 @@ JSON body of the queue's ``join`` route and of the API routes (``/call/<name>``,
 ``data`` is not a list, or ``data`` does not hold one value per input of the event (named by
 ``fn_index``, or by the API name in the path). Everything else passes through untouched, the body
 replayed as it came.
+
+It is also the page's gate for **files**: an event's value for a file component is a Gradio
+``FileData`` whose ``path`` names a file *on the server*, and Gradio copies that file into its
+cache before the event runs. Gradio checks the path only in an app started with ``launch()``;
+czqa mounts the page in its own server, where the check never runs, so a client that is not a
+browser could name any readable file on the machine (``/home/me/notes.txt``) and have it copied
+into the documents folder and served back. Here every ``path`` anywhere in an event's ``data``
+must be one this server's upload route handed out (``received``), or the request gets **422**.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 JOIN_SUFFIX = "/queue/join"
 # The API routes name the event in the path; their ``data`` leaves out the event's State inputs.
@@ -25,11 +33,15 @@ MAX_BODY = 4 * 1024 * 1024  # an event's inputs are a question and the chat so f
 
 class EventPayloadCheck:
     """ASGI middleware; ``inputs_of(fn_index=…, api_name=…)`` gives the number of values the
-    event takes on that route (None: unknown event, left to Gradio)."""
+    event takes on that route (None: unknown event, left to Gradio); ``received(path)`` says
+    whether the server's own upload route received the file at ``path`` (a path it did not is
+    refused, whatever the event)."""
 
-    def __init__(self, app, *, inputs_of: Callable[..., int | None]) -> None:
+    def __init__(self, app, *, inputs_of: Callable[..., int | None],
+                 received: Callable[[str], bool] = lambda path: False) -> None:
         self.app = app
         self.inputs_of = inputs_of
+        self.received = received
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "") if scope["type"] == "http" and scope.get("method") == "POST" else ""
@@ -71,10 +83,12 @@ class EventPayloadCheck:
         """Why ``body`` is not a well-formed event request, or None."""
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting deeper than json can read
             return "The request body is not JSON."
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             return "The request needs a JSON object with a 'data' list."
+        if any(not (isinstance(path, str) and self.received(path)) for path in file_paths(payload["data"])):
+            return "A file in this request was not uploaded to this page; upload it first."
         if api_name is not None:
             expected = self.inputs_of(api_name=api_name)
         else:
@@ -85,6 +99,26 @@ class EventPayloadCheck:
         if expected is not None and len(payload["data"]) != expected:
             return f"This event takes {expected} input value(s), not {len(payload['data'])}."
         return None
+
+
+def file_paths(value, *, depth: int = 0) -> Iterator[object]:
+    """Every ``path`` of a file object (a dict with a ``path`` key) anywhere in ``value``.
+
+    Any dict with a ``path`` is treated as a file: Gradio recognises file values by their shape
+    as well as by their ``meta`` tag, so a value without the tag must not slip through. Nesting
+    deeper than a page's values ever go counts as a path nobody uploaded.
+    """
+    if depth > 32:
+        yield None
+        return
+    if isinstance(value, dict):
+        if "path" in value:
+            yield value["path"]
+        for item in value.values():
+            yield from file_paths(item, depth=depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from file_paths(item, depth=depth + 1)
 
 
 async def _refuse(send, status: int, text: str) -> None:
