@@ -163,20 +163,31 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from czqa.answering.reader.model import WEIGHTS_DIR, WEIGHTS_FILE
     from czqa.answering.reader.train import TrainConfig, train
 
+    from czqa.answering.reader.examples import WRITTEN_CONTEXTS, WRITTEN_QUESTIONS
+
+    # The options' own checks first: they hold without the data folder (a fresh clone has none).
+    if args.init_from is not None and not (args.init_from / WEIGHTS_FILE).is_file():
+        raise UsageError(f"--init-from {args.init_from}: no {WEIGHTS_FILE} there")
+    if args.written is not None and not all((args.written / f).is_file() for f in (WRITTEN_QUESTIONS, WRITTEN_CONTEXTS)):
+        raise UsageError(f"--written {args.written}: needs {WRITTEN_QUESTIONS} and {WRITTEN_CONTEXTS} (see data/written-qa/README.md)")
     if not args.data.is_dir():
         raise UsageError(f"--data {args.data}: training data folder not found (see README, 'Training the reader')")
     fields = {"data_dir": args.data, "out_dir": args.out or WEIGHTS_DIR, "max_steps": args.steps, "seed": args.seed,
               "limit_examples": args.limit, "cache_dir": args.cache, "batch_size": args.batch_size,
               "init_from": args.init_from, "learning_rate": args.learning_rate, "perturb_rate": args.perturb_rate,
-              "other_passage_rate": args.other_passage_rate, "answerability_weight": args.answerability_weight}
-    if args.init_from is not None and not (args.init_from / WEIGHTS_FILE).is_file():
-        raise UsageError(f"--init-from {args.init_from}: no {WEIGHTS_FILE} there")
+              "other_passage_rate": args.other_passage_rate, "answerability_weight": args.answerability_weight,
+              "written_dir": args.written, "written_weight": args.written_weight, "hard_negative_rate": args.hard_negative_rate,
+              "public_fraction": args.public_fraction, "epochs": args.epochs, "stop_after": args.stop_after,
+              "threads": args.threads}
     if args.all_negatives:
         from czqa.answering.reader.negatives import ALL_KINDS
 
         fields["perturb_kinds"] = ALL_KINDS
     cfg = TrainConfig(**{k: v for k, v in fields.items() if v is not None})
     out = train(cfg, progress=not args.quiet and sys.stderr.isatty())
+    if out is None:
+        print(f"Stopped after {args.stop_after} steps (checkpointed); run the same command again to resume.")
+        return 0
     print(f"Reader weights written to {out}")
     return 0
 
@@ -280,6 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--perturb-rate", type=_rate, help="share of answerable questions given a look-alike unanswerable twin (default 0.15)")
     p_train.add_argument("--other-passage-rate", type=_rate, help="share paired with a passage of the same document without the answer (default 0.12)")
     p_train.add_argument("--answerability-weight", type=_positive_float, help="weight of the answerability loss (default 0.5)")
+    p_train.add_argument("--written", type=Path, metavar="DIR", help="add czqa's written look-alike questions (data/written-qa)")
+    p_train.add_argument("--written-weight", type=_positive_int, help="times each written question is in the mix (default 2)")
+    p_train.add_argument("--hard-negative-rate", type=_rate, help="share of answerable questions also paired with their article's best-ranked passage that does not answer (default 0)")
+    p_train.add_argument("--public-fraction", type=_rate, help="share of each public file's examples kept, after the caps (default 1)")
+    p_train.add_argument("--epochs", type=_positive_float, help="passes over the mix (sets the steps from the mix's size)")
+    p_train.add_argument("--stop-after", type=_positive_int, help="checkpoint and stop after N steps in this invocation; run again to resume")
+    p_train.add_argument("--threads", type=_positive_int, help="torch threads (default: all cores)")
     p_train.add_argument("--all-negatives", action="store_true", help="look-alikes also by negation and key-word swaps (default: names, years, numbers, opposites)")
     p_train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_train.set_defaults(func=cmd_train_reader)

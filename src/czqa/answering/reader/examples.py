@@ -196,3 +196,39 @@ def training_files(folder: Path) -> list[Path]:
         p for p in folder.iterdir() if p.is_file() and p.name != VALIDATION_FILE and p.suffix in {".json", ".gz", ".csv", ".jsonl"}
     )
     return files
+
+
+#: czqa's own written look-alike questions (``data/written-qa/``): questions and their contexts.
+WRITTEN_QUESTIONS, WRITTEN_CONTEXTS = "questions.jsonl", "contexts.jsonl"
+
+
+def load_written(folder: Path) -> Iterator[QAExample]:
+    """The project's written questions (see ``data/written-qa/README.md``), each with its context.
+
+    A question names its context by id (``contexts.jsonl`` holds each passage once); an answer's
+    ``answer_start`` must hold its text, or the row is dropped with a warning, like the public sets.
+    """
+    contexts = {}
+    for line in (folder / WRITTEN_CONTEXTS).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            contexts[row["passage"]] = row
+    dropped = 0
+    for line in (folder / WRITTEN_QUESTIONS).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        ctx = contexts.get(row["context"])
+        if ctx is None:
+            dropped += 1
+            continue
+        text = ctx["context"]
+        spans = [_span(text, a["answer_start"], a["text"]) for a in row["answers"]]
+        if row["answers"] and not any(spans):
+            dropped += 1
+            continue
+        ex = _example(f"written:{row['source']}", f"written:{row['context']}", row["id"], row["question"], text, spans)
+        if ex:
+            yield ex
+    if dropped:
+        log.warning("%s: %d written questions dropped (unknown context or misplaced answer)", folder, dropped)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from czqa.answering.reader.examples import QAExample, load_file, training_files
+from czqa.answering.reader.examples import QAExample, load_file, load_written, training_files
 from czqa.answering.reader.features import Window, training_windows
 from czqa.answering.reader.model import CONFIG_FILE, WEIGHTS_FILE
 from czqa.answering.reader.negatives import STAGE1_KINDS, Kind, other_passages, perturb_question, question_words
@@ -65,6 +65,21 @@ class TrainConfig(BaseModel):
     perturb_kinds: tuple[Kind, ...] = Field(
         default=STAGE1_KINDS, description="Which look-alike swaps to make (negatives.ALL_KINDS adds negation and key-word swaps)."
     )
+    written_dir: Path | None = Field(
+        default=None, description="czqa's own written look-alike questions (data/written-qa), added to the mix."
+    )
+    written_weight: int = Field(default=2, ge=1, description="How many times each written question is in the mix.")
+    hard_negative_rate: float = Field(
+        default=0.0, ge=0, le=1,
+        description="Share of answerable questions also paired with the best-ranked passage of their article "
+        "that does not answer them (hard_negatives.py); 0 leaves them out.",
+    )
+    public_fraction: float = Field(
+        default=1.0, gt=0, le=1, description="Share of each public file's examples (after the caps) kept in the mix."
+    )
+    epochs: float | None = Field(
+        default=None, gt=0, description="Passes over the mix; when set, the number of steps follows from the mix's size."
+    )
     init_from: Path | None = Field(
         default=None, description="Start from these exported reader weights (a second stage) instead of the base model."
     )
@@ -85,17 +100,28 @@ def build_mix(cfg: TrainConfig) -> list[Window]:
         cap = SUBJQA_CAP if path.name.startswith("subjqa_") else DEFAULT_CAPS.get(path.name)
         if cap is not None and len(rows) > cap:
             rows = rng.sample(rows, cap)
+        if cfg.public_fraction < 1:
+            rows = rng.sample(rows, max(1, round(len(rows) * cfg.public_fraction)))
         examples.extend(rows)
     if cfg.limit_examples:
         rng.shuffle(examples)
         examples = examples[: cfg.limit_examples]
     extra = list(other_passages(examples, rng, rate=cfg.other_passage_rate))
+    if cfg.hard_negative_rate:
+        from czqa.answering.reader.hard_negatives import cached_mine
+
+        extra += cached_mine(examples, cache_dir=cfg.cache_dir, seed=cfg.seed, rate=cfg.hard_negative_rate)
     vocabulary = question_words(examples) if "keyword" in cfg.perturb_kinds else None
     extra += [
         p for ex in examples
         if rng.random() < cfg.perturb_rate and (p := perturb_question(ex, rng, kinds=cfg.perturb_kinds, vocabulary=vocabulary))
     ]
     examples += extra
+    if cfg.written_dir is not None:
+        written = list(load_written(cfg.written_dir))
+        log.info("written questions: %d (%d unanswerable), each %d times", len(written),
+                 sum(not w.answerable for w in written), cfg.written_weight)
+        examples += written * cfg.written_weight
     rng.shuffle(examples)
     out: list[Window] = []
     for ex in examples:
@@ -104,11 +130,16 @@ def build_mix(cfg: TrainConfig) -> list[Window]:
     return out
 
 
+def total_steps(cfg: TrainConfig, n_windows: int) -> int:
+    """The run's length: ``epochs`` passes over the mix when set, else ``max_steps``."""
+    return cfg.max_steps if cfg.epochs is None else max(1, math.ceil(cfg.epochs * n_windows / cfg.batch_size))
+
+
 def batches(windows: list[Window], cfg: TrainConfig) -> list[list[int]]:
     """Batches of similar length (little padding), shuffled, for the whole run."""
     rng = random.Random(cfg.seed + 1)
     order: list[int] = []
-    needed = cfg.max_steps * cfg.batch_size
+    needed = total_steps(cfg, len(windows)) * cfg.batch_size
     while len(order) < needed:
         idx = list(range(len(windows)))
         rng.shuffle(idx)
@@ -186,22 +217,21 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path | None:
     cfg.cache_dir.mkdir(parents=True, exist_ok=True)
     if cfg.init_from and not (cfg.init_from / WEIGHTS_FILE).is_file():
         raise FileNotFoundError(f"init_from: no {WEIGHTS_FILE} in {cfg.init_from}")
-    run_key = f"seed{cfg.seed}-len{cfg.max_length}-steps{cfg.max_steps}-bs{cfg.batch_size}" + (
-        f"-lim{cfg.limit_examples}" if cfg.limit_examples else ""
-    ) + (f"-from-{_digest(cfg.init_from)}" if cfg.init_from else "")  # a different run never resumes from this one's checkpoint
-    ckpt = cfg.cache_dir / f"{run_key}.pt"
-
     windows = build_mix(cfg)
     plan = batches(windows, cfg)
+    steps = len(plan)
+    # A different run (options, data, starting weights) never resumes from this one's checkpoint.
+    ckpt = cfg.cache_dir / f"run-{run_key(cfg, windows)}.pt"
+    log.info("run: %d windows, %d steps of %d; checkpoint %s", len(windows), steps, cfg.batch_size, ckpt)
     net = make_model(torch)
     if cfg.init_from:
         _load_exported(torch, net, cfg.init_from)
     net = net.to(device)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.01)
-    warm = max(1, int(cfg.warmup * cfg.max_steps))
+    warm = max(1, int(cfg.warmup * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (cfg.max_steps - s) / max(1, cfg.max_steps - warm))
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / max(1, steps - warm))
     )
     step = 0
     if ckpt.exists():
@@ -215,11 +245,11 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path | None:
         log.info("resumed %s at step %d", ckpt, step)
     bce = torch.nn.BCEWithLogitsLoss()
     net.train()
-    bar = tqdm(total=cfg.max_steps, initial=step, disable=not progress, desc="train-reader", mininterval=5)
+    bar = tqdm(total=steps, initial=step, disable=not progress, desc="train-reader", mininterval=5)
     running = None
     started = time.time()
     first = step
-    while step < cfg.max_steps:
+    while step < steps:
         ids, types, mask, ctx, starts, ends = (t.to(device) for t in _collate([windows[i] for i in plan[step]], torch))
         s_logits, e_logits, a_logit = net(ids, types, mask, ctx)
         ce = torch.nn.functional.cross_entropy
@@ -234,7 +264,7 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path | None:
         bar.set_postfix(loss=f"{running:.3f}", lr=f"{sched.get_last_lr()[0]:.1e}")
         bar.update(1)
         stopping = cfg.stop_after is not None and step - first >= cfg.stop_after
-        if step % cfg.checkpoint_every == 0 or step == cfg.max_steps or stopping:
+        if step % cfg.checkpoint_every == 0 or step == steps or stopping:
             _checkpoint(torch, ckpt, net, opt, sched, step)
             log.info("step %d loss %.4f (%.0f s)", step, running, time.time() - started)
         if stopping:
@@ -243,6 +273,20 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path | None:
             return None
     bar.close()
     return export(net, cfg, final_loss=running)
+
+
+def run_key(cfg: TrainConfig, windows: list[Window]) -> str:
+    """A short hash of everything that decides the run: its options, its windows, its start."""
+    import hashlib
+
+    h = hashlib.sha256(cfg.model_dump_json(exclude={"data_dir", "out_dir", "cache_dir", "threads", "stop_after",
+                                                     "written_dir", "init_from"}).encode())
+    for w in windows:
+        h.update(np.asarray(w.ids, dtype=np.int32).tobytes())
+        h.update(f"{w.start},{w.end};".encode())
+    if cfg.init_from:
+        h.update(_digest(cfg.init_from).encode())
+    return h.hexdigest()[:12]
 
 
 def _digest(folder: Path) -> str:
