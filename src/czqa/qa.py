@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -184,6 +185,10 @@ class QA:
             raise InvalidQuestion("The question holds characters that are not valid text (lone surrogates).") from None
         if not q:
             raise InvalidQuestion("The question is empty. Ask something about the documents.")
+        if not any(unicodedata.category(ch)[0] in "LN" for ch in q):
+            # only punctuation, symbols or invisible characters: nothing to search for, and a
+            # "nearest" passage would be an answer to nothing
+            raise InvalidQuestion("The question has no words. Ask something about the documents.")
         if len(q) > self.settings.max_question_chars:
             raise InvalidQuestion(
                 f"The question is {len(q):,} characters long; the limit is "

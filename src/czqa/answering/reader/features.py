@@ -45,13 +45,34 @@ def pair_tokenizer(max_length: int, stride: int):
     return tok
 
 
+@lru_cache(maxsize=1)
+def question_tokenizer():
+    """The same tokenizer without truncation, to measure a question of any length.
+
+    The pair tokenizer truncates only the passage ("only_second"); asked to encode a question
+    alone that is longer than a window, it raises instead of cutting it.
+    """
+    tok = pair_tokenizer(256, 96)
+    from tokenizers import Tokenizer
+
+    plain = Tokenizer.from_str(tok.to_str())
+    plain.no_truncation()
+    return plain
+
+
+def cut_question(question: str) -> str:
+    """``question`` itself, or its first :data:`MAX_QUESTION_PIECES` word pieces' text (cut in
+    the original text at a piece's end, so nothing is re-spelt)."""
+    enc = question_tokenizer().encode(question, add_special_tokens=False)
+    if len(enc.ids) <= MAX_QUESTION_PIECES:
+        return question
+    return question[: enc.offsets[MAX_QUESTION_PIECES - 1][1]]
+
+
 def windows(question: str, context: str, *, max_length: int = 256, stride: int = 96) -> list[Window]:
     """Every window of ``context`` paired with ``question`` (questions are cut to 48 word pieces)."""
     tok = pair_tokenizer(max_length, stride)
-    q_ids = tok.encode(question, add_special_tokens=False).ids
-    if len(q_ids) > MAX_QUESTION_PIECES:
-        question = tok.decode(q_ids[:MAX_QUESTION_PIECES])
-    enc = tok.encode(question, context)
+    enc = tok.encode(cut_question(question), context)
     out = []
     for e in [enc, *enc.overflowing]:
         seq = np.array([-1 if s is None else s for s in e.sequence_ids], dtype=np.int8)
