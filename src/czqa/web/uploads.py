@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,17 +218,38 @@ def remove_document(source: str, *, folder: Path, indexed: Sequence[str]) -> Cha
     if not os.path.lexists(path):
         changes.refused.append(Refusal(source, "the file is no longer in the folder", action="removed"))
         return changes
-    dest = folder / REMOVED_FOLDER / source
-    if os.path.lexists(dest):  # an earlier removal of the same name is kept too
-        dest = dest.with_name(f"{dest.stem}.{time.strftime('%Y%m%d-%H%M%S')}{dest.suffix}")
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(path, dest)
+        kept = _move_aside(path, folder / REMOVED_FOLDER / source)
     except OSError as exc:
         changes.refused.append(Refusal(source, f"it could not be moved ({exc.strerror or exc})", action="removed"))
         return changes
+    log.info("removed %s from the page: kept as %s", source, kept)
     changes.removed.append(source)
     return changes
+
+
+def _move_aside(path: Path, dest: Path) -> Path:
+    """Move ``path`` to ``dest``, or to ``dest`` with a number added when that name is taken;
+    never replaces a file (every removal of the same name is kept). Returns where it went.
+
+    The move is a hard link then an unlink: linking fails when the name exists, so two removals
+    racing for one name cannot overwrite each other (a rename would silently replace).
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 10_000):
+        target = dest if n == 1 else dest.with_name(f"{dest.stem}.{n}{dest.suffix}")
+        try:
+            os.link(path, target, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (some network or FAT file systems): check, then rename
+            if os.path.lexists(target):
+                continue
+            os.rename(path, target)
+            return target
+        os.unlink(path)
+        return target
+    raise OSError(f"{dest.parent} already holds 10,000 removed copies of {dest.name}")
 
 
 # --- the page's steps over a ChatSession (the Gradio layer only hands these to its components) ---
