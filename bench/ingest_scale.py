@@ -14,6 +14,12 @@ the 50 MB row does not spend an hour embedding to show what the sample already s
 Printed per size: seconds, seconds per MB (flat when the work is linear), chunks, and the share
 of a whole build that is not embedding (target ≤ 10%). A 1 MB single-token file's cost at
 start-up (alias table) is printed last (target ≤ 1 s).
+
+``--adversarial`` runs the size sweep on hostile text instead: long runs of the characters every
+pattern over document text starts with (markdown images and links, HTML tags, comments and
+declarations, entities, sentence ends, parentheses, URLs), in ``.txt``, ``.md`` and ``.html``
+files, at 32, 128 and 512 KB. Work linear in the size keeps seconds per MB flat; the largest
+size's seconds/MB over the smallest's is printed per case (a quadratic pattern shows 16).
 """
 
 from __future__ import annotations
@@ -52,12 +58,53 @@ def prose(size: int, *, seed: int = 0) -> str:
     return "\n\n".join(out)[:size]
 
 
+#: Hostile repeating units: each is the start of a pattern that cleaning, splitting, chunking or
+#: the alias table matches, repeated with no end (the case that makes a backtracking scan
+#: quadratic).
+ADVERSARIAL = {
+    "![": "![", "[": "[", "[x](": "[x](", "<": "<", "<a ": "<a ", '<a x="': '<a x="', "<!--": "<!--",
+    "<![CDATA[": "<![CDATA[", "<?": "<?", "</": "</", "&#": "&#", "&amp": "&amp", "(": "(", "((A": "((A ",
+    "A. ": "A. ", "...": "...", "!?": "!?", "http://": "http://x", "*_`": "*_`", "# ": "# ", "- ": "\n- ",
+    "Aa (": "Aa (", "Long Form (LF)": "Long Form (LF) ", "\\n": "\n",
+}
+
+
+def adversarial(sizes_kb: list[int]) -> list[dict]:
+    """Seconds per MB of cleaning, splitting and chunking hostile text, per case and file type."""
+    chunking = ChunkingSettings()
+    rows = []
+    print(f"{'case':>16} {'type':>5} " + " ".join(f"{kb:>6}KB s/MB" for kb in sizes_kb) + "   ratio")
+    for name, unit in ADVERSARIAL.items():
+        for suffix in (".txt", ".md", ".html"):
+            per_mb = []
+            for kb in sizes_kb:
+                text = "Intro sentence here. " + unit * (kb * 1000 // len(unit)) + " end"
+                started = time.perf_counter()
+                process_document(Document(source="x" + suffix, text=text, sha256="0"), chunking)
+                AliasTable.from_texts([text])
+                per_mb.append((time.perf_counter() - started) / (len(text) / 1e6))
+            ratio = per_mb[-1] / max(per_mb[0], 1e-9)
+            rows.append({"case": name, "type": suffix, "seconds_per_mb": [round(x, 3) for x in per_mb], "ratio": round(ratio, 2)})
+            print(f"{name:>16} {suffix:>5} " + " ".join(f"{x:>12.2f}" for x in per_mb) + f"   {ratio:5.2f}", flush=True)
+    worst = max(rows, key=lambda r: r["ratio"])
+    print(f"worst growth: {worst['case']} {worst['type']}: s/MB x{worst['ratio']} from {sizes_kb[0]} to {sizes_kb[-1]} KB "
+          f"(linear: about 1; quadratic: {sizes_kb[-1] / sizes_kb[0]:g})")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=float, nargs="+", default=[0.1, 1, 10, 50], help="document sizes in MB")
+    parser.add_argument("--adversarial", action="store_true", help="the size sweep on hostile text (see above)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     chunking = ChunkingSettings()
+    if args.adversarial:
+        rows = adversarial([32, 128, 512])
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({"adversarial": rows}, indent=2))
+        return
 
     from czqa.embed.encoder import NumpyMiniLM
 

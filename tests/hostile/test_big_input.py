@@ -40,7 +40,8 @@ PROGRAM = textwrap.dedent(
     from czqa.settings import ChunkingSettings
     MB = 1_000_000
     text = eval(sys.argv[1])
-    process_document(Document(source="big.txt", text=text, sha256="0"), ChunkingSettings())
+    name = sys.argv[2] if len(sys.argv) > 2 else "big.txt"
+    process_document(Document(source=name, text=text, sha256="0"), ChunkingSettings())
     AliasTable.from_texts([text])
     """
 )
@@ -55,12 +56,54 @@ def test_a_megabyte_of_adversarial_text_is_processed(expression):
         pytest.fail(f"indexing {expression} did not finish in {HANG_GUARD_S} s")
 
 
+# Runs of the characters the cleaner's patterns start with, in the file type that reaches each
+# pattern: before the fix, each "[" or "![" scanned to the end of the text, and the HTML parser
+# rescanned the rest of the file from each "<" after the last ">" (128 KB of them: 255 s).
+MARKUP = {
+    "image openers in markdown": ('"![" * (MB // 2)', "big.md"),
+    "link openers in text": ('"[" * MB', "big.txt"),
+    "links without an end": ('"[x](" * (MB // 4)', "big.md"),
+    "unclosed tags in html": ('"<a " * (MB // 3)', "big.html"),
+    "unclosed quoted attributes in html": ("'<a x=\"' * (MB // 6)", "big.html"),
+    "unclosed comments in html": ('"<!--" * (MB // 4)', "big.html"),
+}
+
+
+@pytest.mark.parametrize("expression, name", MARKUP.values(), ids=MARKUP.keys())
+def test_a_megabyte_of_unclosed_markup_is_processed(expression, name):
+    try:
+        subprocess.run([sys.executable, "-c", PROGRAM, expression, name], check=True, timeout=HANG_GUARD_S, capture_output=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"indexing {expression} as {name} did not finish in {HANG_GUARD_S} s")
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("AaBbZ (LFW)&.-’' \n"), max_size=300))
 def test_aliases_only_name_what_the_text_says(text):
     table = AliasTable.from_texts([text])
     for surface, canonical in table.canonical.items():
         assert surface in text and canonical in text
+
+
+# Runs of the characters the cleaner's patterns start with, in the file type that reaches each
+# pattern: before the fix, each "[" or "![" scanned to the end of the text, and the HTML parser
+# rescanned the rest of the file from each "<" after the last ">" (128 KB of them: 255 s).
+MARKUP = {
+    "image openers in markdown": ('"![" * (MB // 2)', "big.md"),
+    "link openers in text": ('"[" * MB', "big.txt"),
+    "links without an end": ('"[x](" * (MB // 4)', "big.md"),
+    "unclosed tags in html": ('"<a " * (MB // 3)', "big.html"),
+    "unclosed quoted attributes in html": ("'<a x=\"' * (MB // 6)", "big.html"),
+    "unclosed comments in html": ('"<!--" * (MB // 4)', "big.html"),
+}
+
+
+@pytest.mark.parametrize("expression, name", MARKUP.values(), ids=MARKUP.keys())
+def test_a_megabyte_of_unclosed_markup_is_processed(expression, name):
+    try:
+        subprocess.run([sys.executable, "-c", PROGRAM, expression, name], check=True, timeout=HANG_GUARD_S, capture_output=True)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"indexing {expression} as {name} did not finish in {HANG_GUARD_S} s")
 
 
 @settings(max_examples=200, deadline=None)

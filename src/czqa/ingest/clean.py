@@ -39,10 +39,14 @@ CTA_MAX_WORDS = 12
 WRAP_MIN_WIDTH = 40
 WRAP_MAX_WIDTH = 120
 
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+# Each inner class also excludes its own opening character, so a failed match attempt stops at
+# the next place a match could start: scanning stays linear in long runs of "![", "[", "(" or
+# "<" (with "[^\]]*" every "[" of a run scanned to the end of the text: quadratic, a 128 KB
+# upload took 255 s). A bracket inside link text ("[a [b] c](u)") now keeps its outer part.
+_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<[^<>]+>")
 _MARKDOWN_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[*+-]\s+|>\s+)")
 _EMPHASIS = re.compile(r"[*_`]+")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -228,11 +232,12 @@ class _HtmlUnits(HTMLParser):
         if tag in _BLOCK_TAGS or tag in _SKIP_TAGS:
             self._flush()
 
-    def _text(self, raw: str) -> None:
+    def _text(self, raw: str, at: int | None = None) -> None:
         if self.skip_depth or not raw.strip():
             return
-        start = self._offset() + (len(raw) - len(raw.lstrip()))
-        end = self._offset() + len(raw.rstrip())
+        at = self._offset() if at is None else at
+        start = at + (len(raw) - len(raw.lstrip()))
+        end = at + len(raw.rstrip())
         if self.current is None:
             self.current = [start, end]
         else:
@@ -249,9 +254,19 @@ class _HtmlUnits(HTMLParser):
 
 
 def _html_units(text: str) -> list[tuple[int, int]]:
+    """One span per block of visible text.
+
+    Markup after the file's last ">" can never complete (every tag, comment and declaration ends
+    with one), yet the standard parser rescans the rest of the text from each "<" of it: a run of
+    "<a " after the last ">" made parsing quadratic (16k of them: 20 s). That tail is text, so it
+    is handed over as text; everything up to the last ">" parses in linear time.
+    """
     parser = _HtmlUnits(text)
-    parser.feed(text)
+    cut = text.rfind(">") + 1
+    parser.feed(text[:cut])
     parser.close()
+    if cut < len(text):
+        parser._text(text[cut:], at=cut)
     parser._flush()
     return parser.units
 
