@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 
 from czqa.errors import SeedsError
 from czqa.ingest.clean import has_visible_text
+from czqa.ingest.filenames import citation_name
 from czqa.ingest.text import Utf8Text
 from czqa.settings import IngestSettings
 
@@ -195,10 +196,16 @@ class _Walk:
             except OSError as exc:
                 self._issue(prefix or "./", f"unreadable folder: {_why(exc)}", "refused")
                 continue
+            shown: dict[str, str] = {}
             for entry in entries:
-                path, rel = Path(entry.path), prefix + entry.name
+                name = citation_name(entry.name)  # printable and unambiguous; the file is read by its path
+                path, rel = Path(entry.path), prefix + name
                 if path in self.excluded:
                     continue
+                if name in shown:  # two names escaping alike (a real "\\x0a" beside a newline)
+                    self._issue(rel, f"its name shows the same as another file's ({prefix}{shown[name]!r}); rename one", "skipped")
+                    continue
+                shown[name] = entry.name
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
                     is_link = entry.is_symlink()
