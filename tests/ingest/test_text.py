@@ -83,8 +83,8 @@ def test_known_files_are_not_decoded_again(tmp_path, monkeypatch):
     (tmp_path / "a.txt").write_text("Changpeng Zhao founded Binance in 2017. 😀", encoding="utf-8")
     (tmp_path / "b.txt").write_text("A second file, new since the index was built.", encoding="utf-8")
     decoded = []
-    real = documents_module.decode_text
-    monkeypatch.setattr(documents_module, "decode_text", lambda data: decoded.append(data) or real(data))
+    real = documents_module.utf8_bytes
+    monkeypatch.setattr(documents_module, "utf8_bytes", lambda data: decoded.append(data) or real(data))
     known = {"a.txt": sha256_bytes((tmp_path / "a.txt").read_bytes())}
     docs, report = ingest(tmp_path, known=known)
     assert [d.source for d in docs] == ["a.txt", "b.txt"] and report.indexed == ["a.txt", "b.txt"]
@@ -93,7 +93,7 @@ def test_known_files_are_not_decoded_again(tmp_path, monkeypatch):
 
 
 def test_a_changed_known_file_is_checked_again(tmp_path):
-    (tmp_path / "a.txt").write_bytes(b"\xff\xfe not utf-8")
+    (tmp_path / "a.txt").write_bytes(b"caf\xe9, not utf-8")  # (\xff\xfe would be a UTF-16 byte-order mark)
     (tmp_path / "b.txt").write_text("Still readable.", encoding="utf-8")
     docs, report = ingest(tmp_path, known={"a.txt": "0" * 64})  # the hash of what was indexed before
     assert [d.source for d in docs] == ["b.txt"]

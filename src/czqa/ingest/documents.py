@@ -22,6 +22,7 @@ before, so existing indexes and citations do not change. The text kept is the fi
 
 from __future__ import annotations
 
+import codecs
 import errno
 import hashlib
 import logging
@@ -140,18 +141,44 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def decode_text(data: bytes) -> str | None:
-    """The file's text, or None when it is not text we can quote (binary or not UTF-8).
+#: Byte-order marks of the Unicode encodings other than UTF-8 that text files are saved in
+#: (Windows tools write UTF-16 with a BOM). Longest first: UTF-32 LE starts like UTF-16 LE.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
-    Newlines are read as they are: ``\\r\\n`` stays, so offsets match the bytes a user opens.
-    A leading BOM is part of the file's text and simply never lands in a quote.
+
+def utf8_bytes(data: bytes) -> bytes | None:
+    """The file's text as UTF-8 bytes, or None when it is not text we can quote.
+
+    UTF-8 is taken as it is. A file that starts with a UTF-16 or UTF-32 byte-order mark is
+    decoded by it (the mark is not text) and re-encoded. Anything else with a NUL byte is
+    binary, and bytes that are not UTF-8 are refused rather than guessed at.
     """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeError:
+                return None
+            return None if "\x00" in text else text.encode("utf-8")
     if b"\x00" in data:
         return None
     try:
-        return data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    return data
+
+
+def decode_text(data: bytes) -> str | None:
+    """The file's text, or None when it is not text we can quote (see :func:`utf8_bytes`).
+
+    This is the text citation offsets count characters of: newlines as they are in the file
+    (``\\r\\n`` stays, as ``open(path, newline="")`` reads it), a UTF-8 BOM as its one
+    character (it never lands in a quote), a UTF-16/32 file without its byte-order mark.
+    """
+    utf8 = utf8_bytes(data)
+    return None if utf8 is None else utf8.decode("utf-8")
 
 
 def _why(exc: OSError) -> str:
@@ -292,15 +319,18 @@ def _document(rel: str, path: Path, limit: int, known: Mapping[str, str]) -> Doc
     except ValueError as exc:
         return FileIssue(path=rel, reason=str(exc), kind="refused")
     digest = sha256_bytes(data)
-    if known.get(rel) == digest:  # these very bytes were read, checked and indexed before
-        return Document(rel, sha256=digest, content=Utf8Text(data))
-    text = decode_text(data)
-    if text is None:
+    if known.get(rel) == digest and not data.startswith(tuple(bom for bom, _ in _BOMS)):
+        return Document(rel, sha256=digest, content=Utf8Text(data))  # read, checked and indexed before
+    utf8 = utf8_bytes(data)
+    if known.get(rel) == digest and utf8 is not None:
+        return Document(rel, sha256=digest, content=Utf8Text(utf8))
+    if utf8 is None:
         reason = "binary file" if b"\x00" in data else "not valid UTF-8 text"
         return FileIssue(path=rel, reason=reason, kind="refused")
+    text = utf8.decode("utf-8")
     if not text or text.isspace():  # (not text.strip(), without copying the text)
         return FileIssue(path=rel, reason="empty file", kind="refused")
-    doc = Document(rel, sha256=digest, content=Utf8Text(data))
+    doc = Document(rel, sha256=digest, content=Utf8Text(utf8))
     if not has_visible_text(text, is_html=doc.is_html):
         return FileIssue(path=rel, reason="no visible text (only markup, links or images)", kind="refused")
     return doc

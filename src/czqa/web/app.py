@@ -18,8 +18,6 @@ seconds (:class:`BusyReply`) instead of getting an error.
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import json
 import math
 import os
@@ -48,15 +46,14 @@ from czqa.web.document import render_document, render_missing  # noqa: E402
 from czqa.web.panel import DOCUMENT_PATH, stack_panels  # noqa: E402
 from czqa.web.payloads import EventPayloadCheck  # noqa: E402
 from czqa.web.render import esc, render_documents  # noqa: E402
-from czqa.web.uploads import UPLOAD_TYPES, Shown, add_files, documents_html, indexed, remove_file  # noqa: E402
+from czqa.web.uploads import (UPLOAD_SWEEP, UPLOAD_TYPES, Shown, add_files, documents_html, forget_uploads,  # noqa: E402
+                              indexed, remove_file)
 from czqa.web.script import head  # noqa: E402
 from czqa.settings import Settings, WebSettings  # noqa: E402
 from czqa.web.chat import ChatSession  # noqa: E402
-from czqa.web.security import SecurityMiddleware, default_allowed_hosts  # noqa: E402
+from czqa.web.security import SecurityMiddleware, default_allowed_hosts, is_loopback  # noqa: E402
 
 STYLE = Path(__file__).with_name("style.css")
-#: Gradio's sweep of unconsumed uploads: every 10 minutes, files older than an hour.
-UPLOAD_SWEEP = (600, 3600)
 
 
 def theme() -> gr.themes.Base:
@@ -139,8 +136,6 @@ def build_app(
     def clear():
         return [], stack_panels(session.empty_sources(), []), [], "", []
 
-    # Uploads that no event ever consumed (sent to the upload route by a script, say) are deleted
-    # once an hour old; consumed ones are deleted at once (DocumentManager.add).
     with gr.Blocks(title="czqa · ask the documents", analytics_enabled=False, delete_cache=UPLOAD_SWEEP) as app:
         gr.HTML(header(info), js_on_load=None)
         turns = gr.State([])
@@ -240,19 +235,7 @@ class DocumentManager:
             for shown in add_files(self.session, files or []):
                 yield self._shown(shown)
         finally:
-            self._forget(files or [])
-
-    def _forget(self, files) -> None:
-        """Delete the uploaded copies once read: the folder now holds what was kept, and
-        Gradio's upload folder would otherwise keep every upload until the server stops."""
-        cache = Path(gr_utils.get_upload_folder()).resolve()
-        for name in files:
-            path = Path(name)
-            self.received.discard(str(name))
-            if path.resolve().is_relative_to(cache) and path.is_file() and not path.is_symlink():
-                path.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):
-                    path.parent.rmdir()  # its hash folder, when empty
+            forget_uploads(files or [], upload_folder=Path(gr_utils.get_upload_folder()), received=self.received)
 
     def ask_remove(self, source, armed):
         if not source or armed != source:  # the first press only asks
@@ -271,15 +254,6 @@ class DocumentManager:
         # A page loaded after an upload shows the folder as it is now, not as it was at start.
         app.load(lambda: (documents_html(self.session), gr.update(choices=indexed(self.session), value=None)),
                  outputs=[documents, self.pick], api_name=False, show_progress="hidden")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class BusyReply:
@@ -431,7 +405,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, settings: Settings | Non
     app = create_server_app(session, host=host, port=port, web=settings.web)
     sock = listen(host, port)
     one_blas_thread_per_answer(concurrency=settings.web.concurrency)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         names = settings.web.allowed_hosts or default_allowed_hosts(bind_host=host)
         print(f"note: serving on {host}, reachable from other machines; it answers only to the host names "
               f"{', '.join(names)} (CZQA_WEB__ALLOWED_HOSTS lists others)", file=sys.stderr)

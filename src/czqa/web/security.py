@@ -25,6 +25,7 @@ tiny one. Request bodies are never read here.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -61,6 +62,16 @@ _SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 
 HostPort = tuple[str, int | None]
 Origin = tuple[str, str, int]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def default_allowed_hosts(*, bind_host: str) -> list[str]:

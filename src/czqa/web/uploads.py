@@ -17,6 +17,7 @@ half-written file and a race with another upload of the same name cannot overwri
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 UPLOAD_TYPES = TEXT_SUFFIXES
 #: Where removed documents go, inside the documents folder (hidden, so never indexed).
 REMOVED_FOLDER = ".czqa-removed"
+#: Gradio's sweep of uploads no event consumed (sent to the upload route by a script, say):
+#: every 10 minutes, files older than an hour; consumed ones go at once (:func:`forget_uploads`).
+UPLOAD_SWEEP = (600, 3600)
 _MAX_NAME_BYTES = 200  # well under every filesystem's 255, leaving room for a suffix
 MB = 1024 * 1024
 
@@ -250,6 +254,20 @@ def _move_aside(path: Path, dest: Path) -> Path:
         os.unlink(path)
         return target
     raise OSError(f"{dest.parent} already holds 10,000 removed copies of {dest.name}")
+
+
+def forget_uploads(files: Iterable[str | Path], *, upload_folder: Path, received: set[str]) -> None:
+    """Delete the uploaded copies once read: the folder now holds what was kept, and the upload
+    folder would otherwise keep every upload until the server stops. A path is no longer
+    ``received`` either, so replaying it is refused. Only files inside ``upload_folder`` go."""
+    cache = upload_folder.resolve()
+    for name in files:
+        path = Path(name)
+        received.discard(str(name))
+        if path.resolve().is_relative_to(cache) and path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # its hash folder, when empty
 
 
 # --- the page's steps over a ChatSession (the Gradio layer only hands these to its components) ---
