@@ -9,40 +9,19 @@ forge such events against a real in-process server and check nothing outside the
 from __future__ import annotations
 
 import json
-import threading
 import time
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from czqa.qa import QA
-from czqa.settings import Settings, WebSettings
+from czqa.settings import Settings
 from czqa.web.chat import ChatSession
 from czqa.web.payloads import EventPayloadCheck, file_paths
 from doubles import HashingEncoder
+from serving import serving
 
 SECRET = "The vault code is 4417. Nobody outside this machine may read this sentence."
-
-
-@contextmanager
-def serving(session: ChatSession):
-    from czqa.web.app import create_server_app, listen, uvicorn_server
-
-    sock = listen("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    server = uvicorn_server(create_server_app(session, host="127.0.0.1", port=port, web=WebSettings()))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the in-process server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture

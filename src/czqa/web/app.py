@@ -44,6 +44,7 @@ from czqa.qa import QA, available_modes  # noqa: E402
 from czqa.web.folder import FolderInfo  # noqa: E402
 from czqa.web.document import render_document, render_missing  # noqa: E402
 from czqa.web.panel import DOCUMENT_PATH, stack_panels  # noqa: E402
+from czqa.web.events import EventInputs  # noqa: E402
 from czqa.web.payloads import EventPayloadCheck  # noqa: E402
 from czqa.web.render import esc, render_documents  # noqa: E402
 from czqa.web.uploads import (UPLOAD_SWEEP, UPLOAD_TYPES, Shown, add_files, documents_html, forget_uploads,  # noqa: E402
@@ -338,8 +339,9 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
         run_history=False,
         max_file_size=int(web.max_upload_mb * 1024 * 1024),
     )
-    server_app.add_middleware(EventPayloadCheck, inputs_of=lambda **event: _inputs_of(blocks, **event),
-                              received=lambda path: path in blocks.upload_file_set)
+    events = EventInputs(blocks)
+    server_app.add_middleware(EventPayloadCheck, inputs_of=events.count, values_problem=events.problem,
+                              received=lambda path: path in blocks.upload_file_set, waiting=events.waiting)
     server_app.add_middleware(BusyReply, clock=clock, queue_size=web.queue_size, concurrency=web.concurrency)
     server_app.add_middleware(
         SecurityMiddleware,
@@ -347,16 +349,6 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
         allowed_origins=web.allowed_origins,
     )
     return server_app
-
-
-def _inputs_of(blocks: gr.Blocks, *, fn_index: int | None = None, api_name: str | None = None) -> int | None:
-    """Values an event takes: all its inputs from the page's queue, all but its State inputs from
-    the API routes (the API never carries State). None for an event that does not exist."""
-    if api_name is not None:
-        fn = next((f for f in blocks.fns.values() if f.api_name == api_name), None)
-        return None if fn is None else sum(not isinstance(i, gr.State) for i in fn.inputs)
-    fn = blocks.fns.get(fn_index)
-    return None if fn is None else len(fn.inputs)
 
 
 def listen(host: str, port: int) -> socket.socket:

@@ -24,8 +24,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from urllib.parse import parse_qs
 
 JOIN_SUFFIX = "/queue/join"
+STREAM_SUFFIX = "/queue/data"
 # The API routes name the event in the path; their ``data`` leaves out the event's State inputs.
 _API_ROUTE = re.compile(r"/(?:run|api|call|call/v2)/(?P<name>[^/]+)/?$")
 MAX_BODY = 4 * 1024 * 1024  # an event's inputs are a question and the chat so far: far below this
@@ -38,12 +40,23 @@ class EventPayloadCheck:
     refused, whatever the event)."""
 
     def __init__(self, app, *, inputs_of: Callable[..., int | None],
-                 received: Callable[[str], bool] = lambda path: False) -> None:
+                 received: Callable[[str], bool] = lambda path: False,
+                 values_problem: Callable[..., str | None] = lambda values, **event: None,
+                 waiting: Callable[[str], bool] | None = None) -> None:
         self.app = app
+        self.waiting = waiting
         self.inputs_of = inputs_of
         self.received = received
+        self.values_problem = values_problem
 
     async def __call__(self, scope, receive, send):
+        if self.waiting is not None and scope["type"] == "http" and scope.get("path", "").endswith(STREAM_SUFFIX):
+            # Gradio opens the stream, then raises 404 inside it for a session with no events: a
+            # traceback in the log per request. Answered here instead, before any byte is sent.
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            if not self.waiting((query.get("session_hash") or [""])[0]):
+                await _refuse(send, 404, "No events are waiting for this session.")
+                return
         path = scope.get("path", "") if scope["type"] == "http" and scope.get("method") == "POST" else ""
         api = _API_ROUTE.search(path)
         if not (path.endswith(JOIN_SUFFIX) or api):
@@ -90,15 +103,16 @@ class EventPayloadCheck:
         if any(not (isinstance(path, str) and self.received(path)) for path in file_paths(payload["data"])):
             return "A file in this request was not uploaded to this page; upload it first."
         if api_name is not None:
-            expected = self.inputs_of(api_name=api_name)
+            event = {"api_name": api_name}
         else:
             fn_index = payload.get("fn_index")
             if not isinstance(fn_index, int) or isinstance(fn_index, bool):
                 return None  # Gradio answers an unknown or missing event itself, without a traceback
-            expected = self.inputs_of(fn_index=fn_index)
+            event = {"fn_index": fn_index}
+        expected = self.inputs_of(**event)
         if expected is not None and len(payload["data"]) != expected:
             return f"This event takes {expected} input value(s), not {len(payload['data'])}."
-        return None
+        return self.values_problem(payload["data"], **event)
 
 
 def file_paths(value, *, depth: int = 0) -> Iterator[object]:

@@ -1,0 +1,69 @@
+"""Malformed event values and stray stream requests are refused before Gradio's queue, in one
+line, and leave nothing in the server's log.
+
+Gradio validates an event's values inside its queue and prints a full traceback for each one
+it rejects; its stream route raises inside an already-started response for a session with no
+events. Either let anyone who can reach the page fill the log, one request at a time.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from czqa.qa import QA
+from czqa.settings import Settings
+from czqa.web.chat import ChatSession
+from doubles import HashingEncoder
+from serving import serving
+
+
+@pytest.fixture
+def page(tmp_path, capfd):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "festival.txt").write_text("The Quenford Lantern Festival began in 1987. It was founded by Mira Talvik.")
+    enc = HashingEncoder()
+    session = ChatSession.start(QA(Settings(seeds_dir=docs, index_dir=tmp_path / "index"), query_encoder=enc, build_encoder=enc))
+    with serving(session) as url:
+        deps = httpx.get(f"{url}/config").json()["dependencies"]
+        ask = next(i for i, d in enumerate(deps) if d.get("api_name") == "ask")
+        capfd.readouterr()  # start-up lines are not what is measured
+        yield url, ask
+
+
+BAD = {
+    "question not text": [{"x": "y" * 100_000}, [], None, "reader", None],
+    "history not a list": ["Who founded it?", "z" * 1_200_000, None, "reader", None],
+    "history of junk": ["Who founded it?", [{"role": 7}], None, "reader", None],
+    "mode not a choice": ["Who founded it?", [], None, "no-such-mode", None],
+    "mode not text": ["Who founded it?", [], None, 12345, None],
+}
+
+
+@pytest.mark.parametrize("data", BAD.values(), ids=BAD.keys())
+def test_a_malformed_value_is_refused_in_one_line_and_logs_nothing(page, capfd, data):
+    url, ask = page
+    r = httpx.post(f"{url}/gradio_api/queue/join", json={"data": data, "fn_index": ask, "session_hash": "bad"}, timeout=30)
+    assert r.status_code == 422 and "is not valid" in r.text and len(r.text) < 200
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and len(out + err) < 200
+
+
+def test_a_stream_for_a_session_without_events_is_404_and_logs_nothing(page, capfd):
+    url, _ = page
+    for n in range(5):
+        r = httpx.get(f"{url}/gradio_api/queue/data", params={"session_hash": f"nobody{n}"}, timeout=30)
+        assert r.status_code == 404
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+
+
+def test_a_well_formed_question_still_answers(page):
+    url, ask = page
+    r = httpx.post(f"{url}/gradio_api/queue/join", timeout=30,
+                   json={"data": ["Who founded the festival?", [], None, "extractive", None], "fn_index": ask, "session_hash": "good"})
+    assert r.status_code == 200
+    with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": "good"}, timeout=60) as s:
+        done = next(line for line in s.iter_lines() if "process_completed" in line)
+    assert '"success":true' in done and "Mira Talvik" in done
