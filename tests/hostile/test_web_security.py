@@ -314,3 +314,10 @@ def test_configured_hosts_replace_the_loopback_names(qa):
     with _serving(ChatSession.start(qa), WebSettings(allowed_hosts=["chat.lan"])) as url:
         assert _request(url, "/config", host="chat.lan")[0] == 200
         assert _request(url, "/config")[0] == 400
+
+
+def test_every_response_denies_devices_and_sensors():
+    _, headers, _ = _call(_guard())
+    policy = headers["permissions-policy"][0]
+    for feature in ("camera", "microphone", "geolocation", "usb", "payment", "display-capture"):
+        assert f"{feature}=()" in policy

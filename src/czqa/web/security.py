@@ -55,6 +55,11 @@ SECURITY_HEADERS: Mapping[str, str] = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
+    # The page needs no device or sensor: deny them all, so injected script could not ask.
+    "Permissions-Policy": ", ".join(f"{feature}=()" for feature in (
+        "camera", "microphone", "geolocation", "usb", "serial", "bluetooth", "hid", "payment",
+        "display-capture", "accelerometer", "gyroscope", "magnetometer", "midi",
+        "screen-wake-lock", "xr-spatial-tracking")),
 }
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
