@@ -172,17 +172,24 @@ def staleness(
     removed = sorted(set(manifest.files) - set(current))
     changed = sorted(n for n in set(current) & set(manifest.files) if current[n] != manifest.files[n])
     if added:
-        reasons.append("added: " + ", ".join(added))
+        reasons.append("added: " + _some(added))
     if removed:
-        reasons.append("removed: " + ", ".join(removed))
+        reasons.append("removed: " + _some(removed))
     if changed:
-        reasons.append("changed: " + ", ".join(changed))
+        reasons.append("changed: " + _some(changed))
     if indexed_sources is not None:
         unchanged = [d for d in docs if manifest.files.get(d.source) == d.sha256 and d.source not in indexed_sources]
         missing = [d.source for d in unchanged if process_document(d, settings.chunking)[0]]
         if missing:
-            reasons.append("not indexed before (short files were dropped): " + ", ".join(missing))
+            reasons.append("not indexed before (short files were dropped): " + _some(missing))
     return reasons
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    """The first few names and how many more: a reason stays one readable line (5,000 added
+    files made a 95 KB error message)."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more:,} more" if more > 0 else "")
 
 
 def _documents(settings: Settings, docs: list[Document] | None, skipped: Issues | None) -> tuple[list[Document], list[FileIssue]]:

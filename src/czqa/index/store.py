@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -264,6 +265,9 @@ def save_index(
         except IndexUnusable:
             old = None
         tmp = Path(tempfile.mkdtemp(dir=index_dir, prefix=".tmp-"))
+        # mkdtemp makes the folder private (0700); the generation is readable by whoever can read
+        # the index folder itself (another user serving an index someone else built).
+        os.chmod(tmp, stat.S_IMODE(os.stat(index_dir).st_mode))
         try:
             if not (all_finite(chunk_vectors) and all_finite(sentence_vectors)):
                 raise ValueError("the encoder returned vectors that are not finite")  # load checks only samples
