@@ -23,6 +23,7 @@ def page(tmp_path, capfd):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "festival.txt").write_text("The Quenford Lantern Festival began in 1987. It was founded by Mira Talvik.")
+    (docs / "czqa.toml").write_text('examples = ["Who founded the festival?", "When did it begin?"]\n')
     enc = HashingEncoder()
     session = ChatSession.start(QA(Settings(seeds_dir=docs, index_dir=tmp_path / "index"), query_encoder=enc, build_encoder=enc))
     with serving(session) as url:
@@ -67,3 +68,21 @@ def test_a_well_formed_question_still_answers(page):
     with httpx.stream("GET", f"{url}/gradio_api/queue/data", params={"session_hash": "good"}, timeout=60) as s:
         done = next(line for line in s.iter_lines() if "process_completed" in line)
     assert '"success":true' in done and "Mira Talvik" in done
+
+
+@pytest.mark.parametrize("value", [None, -1, 99, "0", {"": 1.5}, True])
+def test_an_example_click_that_names_no_example_is_refused(page, capfd, value):
+    url, _ = page
+    deps = httpx.get(f"{url}/config").json()["dependencies"]
+    examples = next(i for i, d in enumerate(deps) if d.get("api_name") == "load_example")
+    r = httpx.post(f"{url}/gradio_api/queue/join", json={"data": [value], "fn_index": examples, "session_hash": "ex"}, timeout=30)
+    assert r.status_code == 422 and "examples" in r.text
+    assert "Traceback" not in "".join(capfd.readouterr())
+
+
+def test_an_event_the_page_does_not_have_is_refused(page):
+    url, _ = page
+    r = httpx.post(f"{url}/gradio_api/queue/join", json={"data": [], "fn_index": 999, "session_hash": "x"}, timeout=30)
+    assert r.status_code == 422 and r.text == "This page has no such event."
+    r = httpx.post(f"{url}/gradio_api/call/nope", json={"data": []}, timeout=30)
+    assert r.status_code == 422

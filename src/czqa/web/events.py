@@ -51,7 +51,10 @@ class EventInputs:
 
 def value_problem(component, value) -> str | None:
     """Why ``value`` is not one ``component`` accepts, or None (None itself is always accepted:
-    the page sends it for an empty field)."""
+    the page sends it for an empty field, except to a Dataset, whose value is the example clicked)."""
+    if isinstance(component, gr.Dataset):
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(component.samples)
+        return None if ok else "not the number of one of its examples"
     if value is None or isinstance(component, gr.State):
         return None
     if isinstance(component, gr.Textbox):

@@ -107,10 +107,12 @@ class EventPayloadCheck:
         else:
             fn_index = payload.get("fn_index")
             if not isinstance(fn_index, int) or isinstance(fn_index, bool):
-                return None  # Gradio answers an unknown or missing event itself, without a traceback
+                return None  # Gradio answers a missing event itself, without a traceback
             event = {"fn_index": fn_index}
         expected = self.inputs_of(**event)
-        if expected is not None and len(payload["data"]) != expected:
+        if expected is None:  # Gradio answers an unknown event with a 500
+            return "This page has no such event."
+        if len(payload["data"]) != expected:
             return f"This event takes {expected} input value(s), not {len(payload['data'])}."
         return self.values_problem(payload["data"], **event)
 
