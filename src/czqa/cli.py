@@ -61,7 +61,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     from czqa.index.build import build_index
 
     settings = _settings(args)
-    _, report = build_index(settings, show_progress=not args.quiet and sys.stderr.isatty())
+    tty = sys.stderr.isatty()
+    _, report = build_index(settings, show_progress=not args.quiet and tty, progress_lines=not args.quiet and not tty)
     print(f"Indexed {settings.seeds_dir} into {settings.index_dir}: {report.summary()}")
     print(f"Files: {report.ingest.summary()}")
     for issue in report.ingest.refused:

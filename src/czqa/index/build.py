@@ -212,8 +212,33 @@ def _reading_bar(docs: list[Document], *, show_progress: bool):
     return tqdm(total=sum(len(d.content) for d in docs), unit="char", unit_scale=True, desc="Reading and chunking")
 
 
+class ProgressLines:
+    """Progress as a plain line on standard error at most every ``every`` seconds: for a build
+    whose output is a log file or a pipe, where a bar would not draw (a 60 MB file otherwise
+    showed nothing for many minutes)."""
+
+    def __init__(self, what: str, total: int, *, every: float = 30.0, stream=None) -> None:
+        import sys
+        import time
+
+        self.what, self.total, self.every, self.done = what, total, every, 0
+        self.stream = stream or sys.stderr
+        self._clock = time.monotonic
+        self.started = self._last = self._clock()
+
+    def update(self, n: int) -> None:
+        self.done += n
+        now = self._clock()
+        if now - self._last >= self.every or self.done >= self.total:
+            rate = self.done / max(now - self.started, 1e-9)
+            print(f"{self.what}: {self.done:,} of {self.total:,} texts ({100 * self.done / max(1, self.total):.0f}%), "
+                  f"{rate:.0f} texts/s", file=self.stream, flush=True)
+            self._last = now
+
+
 def _embed(
-    todo: list[str], known: dict[str, np.ndarray], encoder: Encoder, settings: Settings, *, batch: int, show_progress: bool
+    todo: list[str], known: dict[str, np.ndarray], encoder: Encoder, settings: Settings, *, batch: int, show_progress: bool,
+    progress_lines: bool = False,
 ) -> tuple[int, int]:
     """Embed ``todo`` into ``known``, batch by batch, each batch committed to the embedding cache
     as soon as it is encoded. Returns (vectors found in the cache, texts embedded now)."""
@@ -224,6 +249,7 @@ def _embed(
         known.update(found)
         rest = [t for t in todo if t not in found]
         bar = None
+        lines = ProgressLines("Embedding", len(rest)) if progress_lines and rest and not show_progress else None
         if show_progress and rest:
             from tqdm import tqdm
 
@@ -237,6 +263,8 @@ def _embed(
             if bar is not None:
                 bar.set_description("Embedding", refresh=False)
                 bar.update(len(part))
+            if lines is not None:
+                lines.update(len(part))
         if bar is not None:
             bar.close()
     return len(found), len(rest)
@@ -250,6 +278,7 @@ def build_index(
     docs: list[Document] | None = None,
     skipped: Issues | None = None,
     show_progress: bool = False,
+    progress_lines: bool = False,
     embed_batch: int = EMBED_BATCH,
 ) -> tuple[IndexData, BuildReport]:
     """Build (or incrementally refresh) the index for ``settings.seeds_dir`` into ``settings.index_dir``.
@@ -310,7 +339,7 @@ def build_index(
 
     todo = sorted({t for t in [c.embed_text for c in chunks] + [s.embed_text for s in sentences] if t not in known})
     report.resumed, report.embedded = _embed(
-        todo, known, encoder, settings, batch=max(1, embed_batch), show_progress=show_progress
+        todo, known, encoder, settings, batch=max(1, embed_batch), show_progress=show_progress, progress_lines=progress_lines
     )
 
     def stack(texts: list[str]) -> np.ndarray:
