@@ -16,6 +16,39 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 EMBEDDINGS = ROOT / "embeddings"
 
+# --- test tiers -----------------------------------------------------------------------------
+# `pytest -m "not slow"` is the inner loop (under 2 minutes on 2 cores): doubles only. A test is
+# marked by what it uses, so a new test lands in the right tier without a list to keep:
+#   browser: Chromium (the page tests);  llm: the real llama.cpp model;  milvus: Milvus Lite;
+#   slow: any of those, the real MiniLM or reader, a real `czqa serve`, a child process, training.
+# CI and the README's test command run every tier.
+_BROWSER_FIXTURES = {"browser", "open_page"}
+_LLM_FIXTURES = {"gguf_path"}
+_SLOW_FIXTURES = {"qa", "st_encoder", "np_encoder", "chat_server", "seeds_copy", "gated_session"} | _BROWSER_FIXTURES | _LLM_FIXTURES
+_SLOW_MODULES = {
+    "test_big_input",  # 1 MB hang guards in child processes
+    "test_reader_train", "test_reader_written",  # torch training runs
+    "test_reader_model", "test_bert",  # the real reader's weights
+    "test_file_names", "test_settings_values",  # the CLI in a child process
+    "test_scripts",  # every eval/bench script started
+    "test_quality_gate", "test_cli_eval", "test_squad_eval",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if fixtures & _BROWSER_FIXTURES or "browser" in module:
+            item.add_marker(pytest.mark.browser)
+        if fixtures & _LLM_FIXTURES:
+            item.add_marker(pytest.mark.llm)
+        if "milvus" in module or "milvus" in item.name:
+            item.add_marker(pytest.mark.milvus)
+        if (fixtures & _SLOW_FIXTURES or module in _SLOW_MODULES or "browser" in module
+                or any(m.name in ("browser", "llm", "milvus") for m in item.iter_markers())):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def st_encoder():
