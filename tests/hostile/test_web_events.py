@@ -86,3 +86,12 @@ def test_an_event_the_page_does_not_have_is_refused(page):
     assert r.status_code == 422 and r.text == "This page has no such event."
     r = httpx.post(f"{url}/gradio_api/call/nope", json={"data": []}, timeout=30)
     assert r.status_code == 422
+
+
+def test_the_pages_own_events_are_not_on_the_api_routes(page):
+    """Events the page wires with api_name=False (the example chain, the upload) answered on
+    /run/<name> with a traceback (Gradio asked for their State values); they are not API."""
+    url, _ = page
+    for name in ("false", "false_1", "false_2"):
+        r = httpx.post(f"{url}/gradio_api/run/{name}", json={"data": [None, None, None]}, timeout=30)
+        assert r.status_code == 422 and r.text == "This page has no such event.", name

@@ -8,8 +8,9 @@ the terminal raw), a right-to-left override (``x\u202etxt.png`` shows as ``xgnp.
 differ from another name only in Unicode normalisation (two files shown as one).
 
 :func:`citation_name` turns such a name into text that is safe everywhere and still says which
-file it is: each byte that is not UTF-8 as ``\\xNN``, each control or invisible formatting
-character as ``\\xNN``/``\\uNNNN``, and, in a name that is not in composed (NFC) form, each
+file it is: each byte that is not UTF-8 as ``\\xNN``, each character that does not print as
+itself (controls, invisible formatting, spaces other than the plain one, such as a no-break
+space that makes ``a b.txt`` look like ``a b.txt``) as ``\\xNN``/``\\uNNNN``, and, in a name that is not in composed (NFC) form, each
 combining mark as ``\\uNNNN``. An ordinary name is returned unchanged. The file is still read
 under its real name: ingestion keeps the pair.
 """
@@ -38,7 +39,7 @@ def citation_name(name: str) -> str:
         code = ord(ch)
         if _surrogate(ch):  # a byte that is not UTF-8 (surrogateescape maps it to U+DC80..U+DCFF)
             out.append(f"\\x{code & 0xFF:02x}")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        elif not ch.isprintable():  # controls, invisible formatting, unassigned, and spaces other than " "
             out.append(_escape(ch))
         elif not composed and unicodedata.combining(ch):
             out.append(_escape(ch))

@@ -22,8 +22,9 @@ class EventInputs:
     def _inputs(self, *, fn_index: int | None = None, api_name: str | None = None) -> list | None:
         """The components whose values a request carries: all inputs on the queue route, all but
         State on the API routes (the API never carries State). None for an unknown event."""
-        if api_name is not None:
-            fn = next((f for f in self.blocks.fns.values() if f.api_name == api_name), None)
+        if api_name is not None:  # the page's own events (api_name=False) are private: not on the API routes
+            fn = next((f for f in self.blocks.fns.values()
+                       if f.api_name == api_name and getattr(f, "api_visibility", "public") != "private"), None)
             return None if fn is None else [i for i in fn.inputs if not isinstance(i, gr.State)]
         fn = self.blocks.fns.get(fn_index)
         return None if fn is None else list(fn.inputs)
