@@ -32,6 +32,7 @@ _SLOW_MODULES = {
     "test_file_names", "test_settings_values",  # the CLI in a child process
     "test_scripts",  # every eval/bench script started
     "test_quality_gate", "test_cli_eval", "test_squad_eval",
+    "test_wheel",  # builds the wheel, answers from it in a child process
 }
 
 

@@ -140,8 +140,11 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0: greedy, reproducible answers")
     context_size: int = Field(2048, ge=512, description="llama.cpp context window (prompt + answer)")
     timeout: float = Field(120.0, gt=0, description="seconds to wait for a server's first byte")
+    # The versioned prompt files ship inside the package (an installed wheel has them); the
+    # project's top-level prompts/ is a link to the same folder.
     prompts_dir: Path = Field(
-        default_factory=lambda: _default_dir("prompts"), validation_alias=AliasChoices("prompts_dir", "prompts")
+        default_factory=lambda: Path(__file__).resolve().parent / "answering" / "llm" / "prompts",
+        validation_alias=AliasChoices("prompts_dir", "prompts"),
     )
     prompt_version: str = "v1"
 
