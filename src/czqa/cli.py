@@ -58,11 +58,17 @@ def cmd_index(args: argparse.Namespace) -> int:
     """Build or refresh the index, then print the ingestion report: what was built, how many
     files were indexed, skipped and refused, and one line per file not indexed (on stderr,
     refused ones first as warnings), so no file in the folder goes unmentioned."""
-    from czqa.index.build import build_index
+    from czqa.index.build import BuildInterrupted, build_index, index_command
 
     settings = _settings(args)
     tty = sys.stderr.isatty()
-    _, report = build_index(settings, show_progress=not args.quiet and tty, progress_lines=not args.quiet and not tty)
+    try:
+        _, report = build_index(settings, show_progress=not args.quiet and tty, progress_lines=not args.quiet and not tty)
+    except BuildInterrupted as stop:
+        print(f"\nStopped: {stop.kept:,} of the {stop.total:,} texts to embed were embedded and are kept in "
+              f"{settings.index_dir}; the index itself was not changed. Run the same command again to embed "
+              f"only the rest:\n  {index_command(settings)}", file=sys.stderr)
+        return 130
     print(f"Indexed {settings.seeds_dir} into {settings.index_dir}: {report.summary()}")
     print(f"Files: {report.ingest.summary()}")
     for issue in report.ingest.refused:

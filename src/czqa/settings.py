@@ -8,6 +8,7 @@ optional ``.env`` file override them, validated: a bad value is one clear line, 
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Literal
@@ -18,17 +19,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from czqa.errors import SettingsError
 
+log = logging.getLogger(__name__)
+
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _default_dir(name: str) -> Path:
-    here = Path.cwd() / name
-    if here.exists():
-        return here
-    beside_source = _PROJECT_ROOT / name
-    if (_PROJECT_ROOT / "pyproject.toml").exists() and beside_source.exists():
-        return beside_source
-    return here
+    """``./name``: the current folder's, and nothing else. (It used to fall back to the folder
+    beside the source tree, so ``czqa ask`` anywhere silently answered from the bundled seeds.)"""
+    return Path.cwd() / name
 
 
 class ChunkingSettings(BaseModel):
@@ -279,8 +278,47 @@ def _variable(loc: tuple) -> str:
 
 def load_settings(**overrides) -> Settings:
     """:class:`Settings`, or :class:`czqa.errors.SettingsError` with one line per bad value, each
-    naming the environment variable and what it expects."""
+    naming the environment variable and what it expects. A ``CZQA_*`` variable that is no
+    setting (a typo: ``CZQA_TOPK``) is named in a warning with the closest known one."""
+    for line in unknown_variables(os.environ):
+        log.warning("%s", line)
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+#: ``CZQA_*`` variables that are not settings: the test suite's switches.
+_NOT_SETTINGS = ("CZQA_REQUIRE_",)
+
+
+def known_variables() -> list[str]:
+    """Every environment variable a setting is read from."""
+    names = ["CZQA_SEEDS", "CZQA_INDEX"]
+    for field, info in Settings.model_fields.items():
+        if field in ("seeds_dir", "index_dir"):
+            continue
+        group = info.annotation if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel) else None
+        if group is None:
+            names.append(f"CZQA_{field.upper()}")
+        else:
+            for sub, sub_info in group.model_fields.items():
+                aliases = getattr(sub_info.validation_alias, "choices", None) or [sub]
+                names.extend(f"CZQA_{field.upper()}__{a.upper()}" for a in {sub, *aliases} if isinstance(a, str))
+    return names
+
+
+def unknown_variables(environ) -> list[str]:
+    """One line per ``CZQA_*`` variable in ``environ`` that no setting reads, with a suggestion."""
+    import difflib
+
+    known = known_variables()
+    lines = []
+    for name in sorted(k for k in environ if k.upper().startswith("CZQA_")):
+        if name.upper() in known or name.upper().startswith(_NOT_SETTINGS):
+            continue
+        stems = {k.removeprefix("CZQA_"): k for k in known}  # compared without the shared prefix
+        close = difflib.get_close_matches(name.upper().removeprefix("CZQA_"), list(stems), n=1, cutoff=0.75)
+        hint = f"; did you mean {stems[close[0]]}?" if close else "; see the settings table in the README"
+        lines.append(f"{name} is not a czqa setting and is ignored{hint}")
+    return lines
 
 
 def describe(exc: ValidationError) -> str:

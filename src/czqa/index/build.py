@@ -212,6 +212,15 @@ def _reading_bar(docs: list[Document], *, show_progress: bool):
     return tqdm(total=sum(len(d.content) for d in docs), unit="char", unit_scale=True, desc="Reading and chunking")
 
 
+class BuildInterrupted(KeyboardInterrupt):
+    """Ctrl-C during embedding, with what was kept: every finished batch is in the embedding
+    cache, and the next build embeds only the rest."""
+
+    def __init__(self, kept: int, total: int) -> None:
+        super().__init__(f"{kept} of {total} texts embedded and kept")
+        self.kept, self.total = kept, total
+
+
 class ProgressLines:
     """Progress as a plain line on standard error at most every ``every`` seconds: for a build
     whose output is a log file or a pipe, where a bar would not draw (a 60 MB file otherwise
@@ -257,7 +266,12 @@ def _embed(
             bar = tqdm(total=len(rest), unit="text", desc="Embedding (loading the model)")
         for i in range(0, len(rest), batch):
             part = rest[i : i + batch]
-            vectors = np.asarray(encoder.encode(part), dtype=np.float32)
+            try:
+                vectors = np.asarray(encoder.encode(part), dtype=np.float32)
+            except KeyboardInterrupt:
+                if bar is not None:
+                    bar.close()
+                raise BuildInterrupted(kept=i, total=len(rest)) from None
             cache.put(part, vectors)
             known.update(zip(part, vectors))
             if bar is not None:

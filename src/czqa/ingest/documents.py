@@ -356,7 +356,8 @@ def ingest(
 
         settings = load_settings().ingest
     if not seeds_dir.exists():
-        raise SeedsError(f"Seeds folder not found: {seeds_dir}")
+        raise SeedsError(f"Seeds folder not found: {seeds_dir}. Pass the folder to answer from with --seeds DIR "
+                         "(or set CZQA_SEEDS).")
     if not seeds_dir.is_dir():
         raise SeedsError(f"Seeds path is not a folder: {seeds_dir}")
     root = seeds_dir.resolve()
