@@ -33,6 +33,7 @@ _SLOW_MODULES = {
     "test_scripts",  # every eval/bench script started
     "test_quality_gate", "test_cli_eval", "test_squad_eval",
     "test_wheel",  # builds the wheel, answers from it in a child process
+    "test_offline",  # a build and an answer with the network blocked, in a child process
 }
 
 

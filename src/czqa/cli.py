@@ -58,7 +58,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     """Build or refresh the index, then print the ingestion report: what was built, how many
     files were indexed, skipped and refused, and one line per file not indexed (on stderr,
     refused ones first as warnings), so no file in the folder goes unmentioned."""
-    from czqa.index.build import BuildInterrupted, build_index, index_command
+    from czqa.index.build import build_index, index_command
+    from czqa.index.progress import BuildInterrupted
 
     settings = _settings(args)
     tty = sys.stderr.isatty()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 
-from czqa.index.build import ProgressLines, build_index
+from czqa.index.build import build_index
+from czqa.index.progress import ProgressLines
 from czqa.settings import Settings
 from doubles import HashingEncoder
 
