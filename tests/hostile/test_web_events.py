@@ -95,3 +95,18 @@ def test_the_pages_own_events_are_not_on_the_api_routes(page):
     for name in ("false", "false_1", "false_2"):
         r = httpx.post(f"{url}/gradio_api/run/{name}", json={"data": [None, None, None]}, timeout=30)
         assert r.status_code == 422 and r.text == "This page has no such event.", name
+
+
+def test_an_example_click_on_the_run_route_names_its_event_by_fn_index(page):
+    """The page itself loads an example with /run/predict and the event's fn_index in the body;
+    Gradio runs the event the body names, so that is the one checked (a check by the path's name
+    refused every example click)."""
+    url, _ = page
+    deps = httpx.get(f"{url}/config").json()["dependencies"]
+    examples = next(i for i, d in enumerate(deps) if d.get("api_name") == "load_example")
+    r = httpx.post(f"{url}/gradio_api/run/predict", json={"data": [1], "fn_index": examples, "session_hash": "ex"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert "When did it begin?" in r.text
+    ask = next(i for i, d in enumerate(deps) if d.get("api_name") == "ask")
+    r = httpx.post(f"{url}/gradio_api/run/predict", json={"data": [None], "fn_index": ask, "session_hash": "ex"}, timeout=30)
+    assert r.status_code == 422 and "takes 5 input value(s)" in r.text

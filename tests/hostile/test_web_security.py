@@ -13,14 +13,13 @@ import asyncio
 import http.client
 import json
 import threading
-import time
-from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
 
 from czqa.settings import Settings, WebSettings
 from czqa.web.security import SECURITY_HEADERS, SecurityMiddleware, default_allowed_hosts, parse_host
+from serving import serving
 
 HEADERS = [name.lower() for name in SECURITY_HEADERS]
 
@@ -244,27 +243,6 @@ def test_oversized_upload_is_refused(chat_server):
 # --- an in-process server with small web settings ------------------------------------------
 
 
-@contextmanager
-def _serving(session, web: WebSettings):
-    """The app :func:`czqa.web.app.serve` runs, on a free loopback port in this process."""
-    from czqa.web.app import create_server_app, listen, uvicorn_server
-
-    sock = listen("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    server = uvicorn_server(create_server_app(session, host="127.0.0.1", port=port, web=web))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the in-process server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
 @pytest.fixture
 def gated_session(qa):
     """A session whose answers wait at a gate, so the queue's state is known, not timed."""
@@ -294,7 +272,7 @@ def _join(url: str, fn_index: int, session_hash: str):
 
 def test_queue_settings_are_applied_and_a_full_queue_says_when_to_retry(gated_session):
     entered, release = gated_session.gate
-    with _serving(gated_session, WebSettings(concurrency=1, queue_size=1)) as url:
+    with serving(gated_session, WebSettings(concurrency=1, queue_size=1)) as url:
         config = json.loads(_request(url, "/config")[2])
         ask = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "ask")
         assert _join(url, ask, "first")[0] == 200
@@ -311,7 +289,7 @@ def test_queue_settings_are_applied_and_a_full_queue_says_when_to_retry(gated_se
 def test_configured_hosts_replace_the_loopback_names(qa):
     from czqa.web.chat import ChatSession
 
-    with _serving(ChatSession.start(qa), WebSettings(allowed_hosts=["chat.lan"])) as url:
+    with serving(ChatSession.start(qa), WebSettings(allowed_hosts=["chat.lan"])) as url:
         assert _request(url, "/config", host="chat.lan")[0] == 200
         assert _request(url, "/config")[0] == 400
 

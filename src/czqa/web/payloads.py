@@ -22,9 +22,12 @@ must be one this server's upload route handed out (``received``), or the request
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs
+
+log = logging.getLogger(__name__)
 
 JOIN_SUFFIX = "/queue/join"
 STREAM_SUFFIX = "/queue/data"
@@ -79,6 +82,7 @@ class EventPayloadCheck:
         body = b"".join(chunks)
         problem = self.problem(body, api_name=api.group("name") if api else None)
         if problem:
+            log.info("refused an event request (%s): %s", path, problem)  # one bounded line, no value echoed
             await _refuse(send, 422, problem)
             return
         replayed = False
@@ -102,13 +106,17 @@ class EventPayloadCheck:
             return "The request needs a JSON object with a 'data' list."
         if any(not (isinstance(path, str) and self.received(path)) for path in file_paths(payload["data"])):
             return "A file in this request was not uploaded to this page; upload it first."
-        if api_name is not None:
-            event = {"api_name": api_name}
-        else:
-            fn_index = payload.get("fn_index")
-            if not isinstance(fn_index, int) or isinstance(fn_index, bool):
-                return None  # Gradio answers a missing event itself, without a traceback
+        # Gradio runs the event the body's fn_index names, on every route (the page itself calls
+        # /run/predict with one for an example click); only without it does the path's name count.
+        fn_index = payload.get("fn_index")
+        if isinstance(fn_index, int) and not isinstance(fn_index, bool):
             event = {"fn_index": fn_index}
+        elif api_name is not None and fn_index is None:
+            event = {"api_name": api_name}
+        elif api_name is not None:
+            return "The request's fn_index must be a whole number."
+        else:
+            return None  # the queue answers a missing event itself, without a traceback
         expected = self.inputs_of(**event)
         if expected is None:  # Gradio answers an unknown event with a 500
             return "This page has no such event."
