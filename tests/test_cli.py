@@ -62,6 +62,7 @@ def test_empty_seeds_folder_exit_3(tmp_path):
     assert "no readable text files" in r.stderr
 
 
+@pytest.mark.slow  # builds an index with the real encoder in a child process
 def test_binary_and_non_utf8_files_are_skipped_with_a_warning(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -78,6 +79,7 @@ def test_binary_and_non_utf8_files_are_skipped_with_a_warning(tmp_path):
     assert r.returncode == 0 and "Monday" in r.stdout
 
 
+@pytest.mark.slow  # builds an index with the real encoder in a child process
 def test_corrupted_index_is_rebuilt_or_refused(tmp_path):
     index = tmp_path / "idx"
     shutil.copytree(ROOT / "embeddings", index)
@@ -130,6 +132,7 @@ def test_version_flag():
     assert r.returncode == 0 and r.stdout.startswith("czqa ")
 
 
+@pytest.mark.slow  # builds an index with the real encoder in a child process
 def test_terminal_sequences_in_documents_are_shown_not_obeyed(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -164,6 +167,7 @@ def test_schema_describes_the_json_output():
     assert set(answer) <= set(schema["properties"]) and set(schema["required"]) <= set(answer)
 
 
+@pytest.mark.slow  # builds an index with the real encoder in a child process
 def test_quiet_and_verbose_change_logging(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
