@@ -25,7 +25,7 @@ from czqa.index.build import BuildReport, ensure_index
 from czqa.index.store import indexed_files
 from czqa.ingest.documents import Document, IngestReport, ingest
 from czqa.ingest.text import DocumentTexts
-from czqa.answering.registry import CANDIDATE_CHUNKS
+from czqa.answering.registry import CANDIDATE_CHUNKS, modes
 from czqa.errors import InvalidQuestion, UsageError
 from czqa.types import Answer, Delta, Passage
 from czqa.settings import Settings
@@ -201,7 +201,8 @@ class QA:
         return self.query(question, top_k=top_k).passages
 
     def _fallback(self, loaded: _Loaded, query) -> Answer:
-        first = next(m for m in available_modes(self.settings) if m != "llm")
+        specs = modes()
+        first = next(m for m in available_modes(self.settings) if not specs[m].generative)
         return self._answerer(loaded, first).answer(query)
 
     @staticmethod

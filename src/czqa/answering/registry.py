@@ -77,9 +77,19 @@ class ModeSpec:
     description: str
     factory: Callable[[Corpus], Answerer]
     unavailable: Callable[[Settings], str | None] = lambda settings: None
+    generative: bool = False  # writes new text (checked against quotes) rather than quoting spans
 
 
 _MODES: dict[str, ModeSpec] = {}
+
+#: The built-in modes, in the order they are listed; the first available one is the default.
+#: Each module registers its mode when imported; a plug-in mode registers itself and follows.
+BUILTIN = {
+    "reader": "czqa.answering.reader.answerer",
+    "extractive": "czqa.answering.extractive",
+    "llm": "czqa.answering.llm.mode",
+}
+_builtin_loaded = False
 
 
 def register(spec: ModeSpec) -> ModeSpec:
@@ -88,17 +98,23 @@ def register(spec: ModeSpec) -> ModeSpec:
 
 
 def _load_builtin() -> None:
-    # Importing a mode's module registers it; the order here is the order modes are listed in.
-    import czqa.answering.reader.answerer  # noqa: F401
-    import czqa.answering.extractive  # noqa: F401
-    import czqa.answering.llm.mode  # noqa: F401
+    global _builtin_loaded
+    import importlib
+
+    for module in BUILTIN.values():
+        importlib.import_module(module)
+    _builtin_loaded = True
 
 
 def modes() -> dict[str, ModeSpec]:
-    """Every registered mode, default first."""
-    if not _MODES:
+    """Every registered mode: the built-ins in :data:`BUILTIN`'s order, then plug-ins. The
+    built-ins are always loaded first, so which module was imported first changes nothing (it
+    used to: importing one mode's module first made it the only mode, and the default)."""
+    if not _builtin_loaded:
         _load_builtin()
-    return dict(_MODES)
+    ordered = {name: _MODES[name] for name in BUILTIN if name in _MODES}
+    ordered.update((name, spec) for name, spec in _MODES.items() if name not in ordered)
+    return ordered
 
 
 def available_modes(settings: Settings) -> tuple[str, ...]:

@@ -234,7 +234,7 @@ def terminal_summary(run: EvalRun, paths: dict[str, Path] | None = None) -> str:
         f"  latency     p50 {f('latency_p50_ms')} ms  p95 {f('latency_p95_ms')} ms",
         *(
             [f"  checks      LLM replies replaced {f('replies_replaced')}  sentences removed {f('claims_removed')}"]
-            if run.mode == "llm" else []
+            if _generative(run.mode) else []
         ),
         "",
         "  " + _row("type", [c if c != "questions" else "n" for c in TYPE_COLUMNS]),
@@ -251,3 +251,11 @@ def terminal_summary(run: EvalRun, paths: dict[str, Path] | None = None) -> str:
 
 def _row(first: str, cells: Sequence[str]) -> str:
     return f"{first:<13}" + "".join(f"{c:>9}" for c in cells)
+
+
+def _generative(mode: str) -> bool:
+    """Whether ``mode`` writes its own text (its reply checks are then worth reporting)."""
+    from czqa.answering.registry import modes
+
+    spec = modes().get(mode)
+    return bool(spec and spec.generative)

@@ -171,7 +171,8 @@ def build_app(
                         value=names[0],
                         label="Answer mode",
                         info="; ".join(f"{m}: {specs[m].description}" for m in names)
-                        + ("" if "llm" in names else ". The local LLM mode appears here when it is installed."),
+                        + ("" if any(specs[m].generative for m in names)
+                           else ". The local LLM mode appears here when it is installed."),
                         elem_id="czqa-mode",
                         scale=4,
                     )

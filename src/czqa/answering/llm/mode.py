@@ -48,5 +48,6 @@ register(
         description="a local LLM writes the reply; every sentence is checked against an exact quote",
         factory=LLMAnswerer,
         unavailable=lambda settings: unavailable_reason(settings.llm),
+        generative=True,
     )
 )
