@@ -55,3 +55,21 @@ def test_ctrl_c_during_a_build_says_what_was_kept_and_how_to_resume(tmp_path, mo
     assert code == 130
     assert "Stopped: 32 of the" in err and "were embedded and are kept" in err
     assert "czqa index --seeds" in err and "Run the same command again" in err
+
+
+def test_the_cli_names_the_line_the_page_shows(tmp_path):
+    from czqa.qa import QA
+    from czqa.settings import Settings
+    from czqa.web.sources import source_info
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    text = "Harbour history\r\n\r\nThe harbour was dredged in 1790.\nIt opened in 1851, a year late.\n"
+    (docs / "h.txt").write_bytes(text.encode())
+    enc = HashingEncoder()
+    answer = QA(Settings(seeds_dir=docs, index_dir=tmp_path / "index"), query_encoder=enc, build_encoder=enc).answer(
+        "When did the harbour open?", mode="extractive")
+    page = source_info("h.txt", text)
+    for c in answer.citations:
+        assert c.line == page.line(c.start)  # the page's line index, CRLF counted once
+        assert f"— h.txt, line {c.line}" in answer.text

@@ -102,7 +102,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         _say("\nClosest matches:")
         for p in result.passages[:3]:
             snippet = " ".join(p.text.split())
-            _say(f"  - {p.source}, chars {p.start}–{p.end}: {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
+            line = qa.corpus.texts.line(p.source, p.start)
+            _say(f"  - {p.source}, line {line}: {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
     return 0
 
 

@@ -231,7 +231,8 @@ class QA:
         answerer = self._answerer(loaded, mode)
         try:
             with one_blas_thread():  # small matrices: one BLAS thread each, the reader's windows side by side
-                yield from answerer.stream(self._query(loaded, question, top_k=top_k))
+                for event in answerer.stream(self._query(loaded, question, top_k=top_k)):
+                    yield with_lines(event, loaded.corpus.texts) if isinstance(event, Answer) else event
         finally:  # what the question read of the index files goes back to the page cache past the budget
             residency.enforce(self.settings.index.mapped_mb)
 
@@ -279,3 +280,17 @@ class QA:
         if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 50:
             raise InvalidQuestion(f"top_k must be a whole number from 1 to 50, not {top_k!r}.")
         return top_k
+
+
+def with_lines(answer: Answer, texts) -> Answer:
+    """``answer`` with each citation's line filled in from the documents, so the CLI, the JSON and
+    the page name the same line (``file, line N``)."""
+
+    def lined(c):
+        if c.line is not None or c.source not in texts:
+            return c
+        return c.model_copy(update={"line": texts.line(c.source, c.start)})
+
+    claims = [cl.model_copy(update={"citations": [lined(c) for c in cl.citations]}) for cl in answer.claims]
+    conflicts = [v.model_copy(update={"citation": lined(v.citation)}) for v in answer.conflicts]
+    return answer.model_copy(update={"claims": claims, "conflicts": conflicts})

@@ -33,6 +33,11 @@ class Citation(Span):
     """An exact quote that supports (part of) an answer."""
 
     quote: str = Field(description="Exactly original_text[start:end].")
+    line: int | None = Field(
+        default=None, ge=1,
+        description="The 1-based line of the file holding ``start`` (lines end at \\r\\n, \\n or \\r), as the "
+        "chat page shows it; None where the answer was made without the documents at hand.",
+    )
 
 
 class Claim(BaseModel):
@@ -136,7 +141,8 @@ class Answer(BaseModel):
             lines.append(f"{self.short_answer.rstrip('.')}.")
         for n, c in enumerate(citations, 1):
             mark = f"[{n}] " if self.numbered else ""
-            lines.append(f"{mark}“{' '.join(c.quote.split())}” — {c.source}, chars {c.start}–{c.end}")
+            where = f"line {c.line}" if c.line is not None else f"chars {c.start}–{c.end}"
+            lines.append(f"{mark}“{' '.join(c.quote.split())}” — {c.source}, {where}")
         if self.note:
             lines.append(f"({self.note})")
         return "\n\n".join(lines)

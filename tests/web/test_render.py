@@ -216,11 +216,27 @@ def test_relevance_is_a_plain_label_not_a_raw_fusion_score():
     text = "The harbour opened in 1851."
     passages = [Passage(id=str(i), source=f"{i}.txt", start=0, end=len(text), text=text, score=s)
                 for i, s in enumerate([0.0328, 0.0301, 0.0164])]
-    answer = Answer(question="When did the harbour open?", abstained=True, passages=passages)
+    answer = Answer(question="When did the harbour open?", abstained=False, short_answer="1851", passages=passages)
     out = render_sources(answer, sources={})
     assert out.count("strong match") == 2 and out.count("partial match") == 1
     assert "0.03" not in out and "score" not in out.lower().replace("czqa-score", "")
     assert relevance(0.0, 0.0)[0] == "partial match"
+
+
+def test_a_declined_answers_passages_are_closest_matches_never_strong():
+    text = "The harbour opened in 1851."
+    passages = [Passage(id=str(i), source=f"{i}.txt", start=0, end=len(text), text=text, score=s)
+                for i, s in enumerate([0.0328, 0.0301, 0.0164])]
+    out = render_sources(Answer(question="How deep is the harbour?", abstained=True, passages=passages), sources={})
+    assert out.count("closest match") == 3 and "strong match" not in out and "partial match" not in out
+
+
+def test_a_reply_shows_no_raw_score():
+    from czqa.web.render import render_answer
+
+    answer = Answer(question="When did the harbour open?", abstained=True, confidence=-7.07)
+    out = render_answer(answer, sources={})
+    assert "-7.07" not in out and "evidence score" not in out
 
 
 def test_overlapping_passages_of_one_document_are_shown_once():
@@ -366,3 +382,19 @@ def test_context_sentences_are_cut_where_the_index_cuts_sentences():
     before, after = context(info, start, end)
     assert before == "The council met Mr. Ada Quill and Dr. Ben Ross at the harbour office on Monday."
     assert after == "Afterwards the new plan was sent to Mr. Ross and the board for a vote next week."
+
+
+def test_the_reply_and_its_sources_entry_name_the_same_line():
+    from czqa.web.render import render_answer
+    from czqa.web.sources import source_info
+
+    doc = "Harbour history\nThe harbour was dredged in 1790.\nIt opened in 1851, a year late.\n"
+    start = doc.index("It opened")
+    end = doc.index("\n", start)
+    quote = Citation(source="h.txt", start=start, end=end, quote=doc[start:end])
+    passage = Passage(id="p", source="h.txt", start=0, end=len(doc) - 1, text=doc[:-1], score=0.03)
+    answer = Answer(question="When did the harbour open?", abstained=False, short_answer="1851",
+                    claims=[Claim(text="1851", citations=[quote])], passages=[passage])
+    sources = {"h.txt": source_info("h.txt", doc)}
+    reply, panel = render_answer(answer, sources=sources), render_sources(answer, sources=sources)
+    assert "line 3" in reply and "line 3" in panel.split('czqa-passage-source')[1].split("</div>")[0]

@@ -94,6 +94,25 @@ class Utf8Text:
         text = self.data[self._aligned(first * BLOCK) : self._aligned((last + 1) * BLOCK)].decode("utf-8")
         return text[start - chars_before : end - chars_before]
 
+    def line(self, char: int) -> int:
+        """The 1-based line holding character ``char``, lines ending at ``\\r\\n``, ``\\n`` or a
+        lone ``\\r`` (as the page's line index counts them): line breaks counted in the bytes
+        before it, after decoding only the block that holds it."""
+        char = max(0, min(char, len(self)))
+        if self._ascii:
+            pos = char
+        else:
+            block = self._block(char) if char < len(self) else len(self._index()) - 1
+            start = self._aligned(block * BLOCK)
+            chars_before = int(self._index()[block])
+            head = self.data[start : self._aligned((block + 1) * BLOCK)].decode("utf-8")[: char - chars_before]
+            pos = start + len(head.encode("utf-8"))
+        data = self.data
+        breaks = data.count(b"\n", 0, pos) + data.count(b"\r", 0, pos) - data.count(b"\r\n", 0, pos)
+        if pos and data[pos - 1 : pos + 1] == b"\r\n":  # between the two bytes of one break
+            breaks -= 1
+        return breaks + 1
+
     def __getitem__(self, key: int | slice) -> str:
         if isinstance(key, slice):
             if key.step not in (None, 1):
@@ -147,6 +166,10 @@ class DocumentTexts(Mapping[str, str]):
     def cut(self, source: str, start: int, end: int) -> str:
         """``self[source][start:end]``, decoding only those characters' bytes."""
         return self._contents[source].cut(start, end)
+
+    def line(self, source: str, char: int) -> int:
+        """The 1-based line of ``source`` that holds character ``char``."""
+        return self._contents[source].line(char)
 
     def __getitem__(self, source: str) -> str:
         with self._lock:

@@ -108,6 +108,9 @@ def highlight(passage: Passage, citations: Sequence[Citation]) -> str:
     return "".join(out).strip()
 
 
+CLOSEST = "closest match"
+
+
 def relevance(score: float, top: float) -> tuple[str, str]:
     """A plain label for a retrieved passage's score, and what it means (for the tooltip)."""
     if top > 0 and score >= STRONG_MATCH * top:
@@ -134,12 +137,13 @@ def render_documents(report) -> str:
     )
 
 
-def _entry(n: int, anchor: str, p: Passage, cited: Sequence[Citation], top: float, sources) -> str:
+def _entry(n: int, anchor: str, p: Passage, cited: Sequence[Citation], top: float, sources, *, declined: bool = False) -> str:
     info = info_for(p.source, sources)
     is_cited = any(overlaps(c, p) for c in cited)
     cls = "czqa-passage czqa-cited" if is_cited else "czqa-passage"
     badge = '<span class="czqa-badge">quoted</span>' if is_cited else ""
-    label, why = relevance(p.score, top)
+    # A declined answer's passages are what came closest, not matches: never called "strong".
+    label, why = (CLOSEST, "nearest to the question, but it does not answer it") if declined else relevance(p.score, top)
     before, after = context(info, p.start, p.end)
     text = highlight(p, cited)
     if before:
@@ -155,9 +159,16 @@ def _entry(n: int, anchor: str, p: Passage, cited: Sequence[Citation], top: floa
     return (
         f'<li class="{cls}" id="{anchor}" tabindex="-1"><div class="czqa-passage-head">'
         f'<span class="czqa-rank">[{n}]</span>{badge}<span class="czqa-score" title="{why}">{label}</span></div>'
-        f'<div class="czqa-passage-source">{source_label(p.source, p.start, p.end, sources)}</div>'
+        f'<div class="czqa-passage-source">{source_label(p.source, _head(p, cited), p.end, sources)}</div>'
         f'<p class="czqa-passage-text">{text}</p>{opener}</li>'
     )
+
+
+def _head(p: Passage, cited: Sequence[Citation]) -> int:
+    """Where an entry's label points: the quoted sentence when the reply quotes this passage (so
+    the entry says the line the reply's quote says), else the passage's start."""
+    starts = [max(c.start, p.start) for c in cited if overlaps(c, p)]
+    return min(starts) if starts else p.start
 
 
 def render_sources(
@@ -187,7 +198,7 @@ def render_sources(
     top = max((p.score for p in numbers.entries), default=0.0)
     parts.append('<ol class="czqa-passages">')
     for n, p in enumerate(numbers.entries, start=1):
-        parts.append(_entry(n, numbers.anchor(n), p, answer.citations, top, sources))
+        parts.append(_entry(n, numbers.anchor(n), p, answer.citations, top, sources, declined=answer.abstained))
     parts.append("</ol></div>")
     return "".join(parts)
 

@@ -52,7 +52,9 @@ def _understood(resolution: Resolution | None) -> str:
 
 
 def _meta(answer: Answer) -> str:
-    return f'<p class="czqa-meta">{esc(answer.mode)} answer · evidence score {answer.confidence:.2f}</p>'
+    # The mode only: the raw confidence is on a scale no reader of the page can interpret
+    # ("evidence score 1.72", "-7.07"); whether it was enough shows as answer or decline.
+    return f'<p class="czqa-meta">{esc(answer.mode)} answer</p>'
 
 
 def _copy(answer: Answer, sources: Mapping[str, SourceInfo], resolution: Resolution | None) -> str:

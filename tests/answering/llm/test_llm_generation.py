@@ -30,7 +30,8 @@ def llm_qa(qa, gguf_path):
 def assert_verified_or_noted(final: Answer, texts: dict[str, str]) -> None:
     for c in final.citations:
         assert texts[c.source][c.start : c.end] == c.quote
-        assert f"chars {c.start}–{c.end}" in final.text
+        assert c.line is not None and f"{c.source}, line {c.line}" in final.text
+        assert c.line == texts[c.source].count("\n", 0, c.start) + 1
     if final.mode == "llm":
         assert final.citations and not final.abstained and "[1]" in final.text
     else:
