@@ -196,3 +196,20 @@ def test_notices_escape_file_names(tmp_path, session):
     evil.write_text("x")
     [shown] = add_files(session, [evil])
     assert "<img" not in shown.status and "&lt;img src=x onerror=alert(1)&gt;.pdf" in shown.status
+
+
+def test_the_header_and_the_report_follow_the_folder(tmp_path, session):
+    from czqa.web.app import header
+
+    assert "the 1 document in docs" in session.folder.description
+    named = upload(tmp_path, "lighthouse.md", LIGHTHOUSE)[1].rename(tmp_path / "lighthouse.md")
+    list(add_files(session, [named]))
+    assert "the 2 documents in docs" in session.folder.description
+    assert "Varnholm Harbour Lighthouse History" in header(session.folder)
+    removed = remove_file(session, "lighthouse.md")
+    assert "the 1 document in docs" in session.folder.description
+    assert "Varnholm" not in header(session.folder)
+    # czqa's own folder of removed documents is not reported as a skipped "hidden folder"
+    report = session.qa.data.ingest_report
+    assert not any(REMOVED_FOLDER in i.path for i in report.skipped + report.refused), removed.documents
+    assert REMOVED_FOLDER not in removed.documents

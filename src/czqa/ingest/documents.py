@@ -46,6 +46,9 @@ TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 #: The folder's own czqa settings (the page's title, description, example questions): read by
 #: :mod:`czqa.web.folder`, listed as skipped here, never indexed as a document.
 FOLDER_FILE = "czqa.toml"
+#: Where the chat page keeps removed documents, inside the folder: czqa's own, so never read and
+#: never reported as a skipped folder.
+REMOVED_FOLDER = ".czqa-removed"
 # Reasons that mean "not a document, by design" rather than "a document czqa would not read".
 _SKIP_REASONS = ("czqa's settings", "not a text file type", "hidden", "same file as", "same folder as", "not a regular file")
 
@@ -238,6 +241,8 @@ class _Walk:
                     is_link = entry.is_symlink()
                 except OSError:
                     is_dir = is_link = False
+                if entry.name == REMOVED_FOLDER and is_dir and not prefix:
+                    continue
                 if entry.name.startswith("."):
                     what = "hidden folder (not read)" if is_dir else "hidden file"
                     self._issue(rel + "/" if is_dir else rel, what, "skipped")

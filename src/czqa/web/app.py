@@ -138,7 +138,7 @@ def build_app(
         return [], stack_panels(session.empty_sources(), []), [], "", []
 
     with gr.Blocks(title="czqa · ask the documents", analytics_enabled=False, delete_cache=UPLOAD_SWEEP) as app:
-        gr.HTML(header(info), js_on_load=None)
+        heading = gr.HTML(header(info), js_on_load=None)
         turns = gr.State([])
         panels = gr.State([])
         with gr.Row(equal_height=False, elem_id="czqa-main"):
@@ -202,7 +202,7 @@ def build_app(
             examples_block.load_input_event.then(**io, api_name=False)
         clear_btn.click(clear, outputs=[chatbot, sources, turns, box, panels], api_name="clear")
         chatbot.clear(clear, outputs=[chatbot, sources, turns, box, panels], api_name=False)
-        manage.wire(app, documents)
+        manage.wire(app, documents, heading)
     return app
 
 
@@ -230,7 +230,8 @@ class DocumentManager:
         if not shown.busy:
             (gr.Info if shown.ok else gr.Warning)(shown.message)
         choices = gr.skip() if shown.busy else gr.update(choices=indexed(self.session), value=None)
-        return shown.documents, shown.status, choices, None
+        heading = gr.skip() if shown.busy else header(self.session.folder)  # the count and titles follow the folder
+        return shown.documents, shown.status, choices, None, heading
 
     def add(self, files):
         try:
@@ -242,20 +243,21 @@ class DocumentManager:
     def ask_remove(self, source, armed):
         if not source or armed != source:  # the first press only asks
             label = "Confirm remove" if source else "Remove"
-            return gr.skip(), "", gr.skip(), gr.skip(), source or None, gr.update(value=label)
+            return gr.skip(), "", gr.skip(), gr.skip(), gr.skip(), source or None, gr.update(value=label)
         return *self._shown(remove_file(self.session, source)), None, gr.update(value="Remove")
 
-    def wire(self, app: gr.Blocks, documents: gr.HTML) -> None:
+    def wire(self, app: gr.Blocks, documents: gr.HTML, heading: gr.HTML) -> None:
         self.received = app.upload_file_set  # what the upload route handed out (see czqa.web.payloads)
         once = dict(api_name=False, show_progress="hidden", concurrency_limit=1, concurrency_id="czqa-folder")
-        self.upload.upload(self.add, inputs=[self.upload], outputs=[documents, self.status, self.pick, self.upload], **once)
-        self.remove.click(self.ask_remove, inputs=[self.pick, self.armed],
-                          outputs=[documents, self.status, self.pick, self.upload, self.armed, self.remove], **once)
+        shown = [documents, self.status, self.pick, self.upload, heading]
+        self.upload.upload(self.add, inputs=[self.upload], outputs=shown, **once)
+        self.remove.click(self.ask_remove, inputs=[self.pick, self.armed], outputs=[*shown, self.armed, self.remove], **once)
         self.pick.change(lambda: (None, gr.update(value="Remove")), outputs=[self.armed, self.remove],
                          api_name=False, show_progress="hidden")
         # A page loaded after an upload shows the folder as it is now, not as it was at start.
-        app.load(lambda: (documents_html(self.session), gr.update(choices=indexed(self.session), value=None)),
-                 outputs=[documents, self.pick], api_name=False, show_progress="hidden")
+        app.load(lambda: (documents_html(self.session), gr.update(choices=indexed(self.session), value=None),
+                          header(self.session.folder)),
+                 outputs=[documents, self.pick, heading], api_name=False, show_progress="hidden")
 
 
 class BusyReply:

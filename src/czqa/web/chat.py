@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from czqa.errors import CzqaError, InvalidQuestion
+from czqa.errors import CzqaError, InvalidQuestion, SettingsError
 from czqa.answering.conversation import choose_question, next_turn, not_again
 from czqa.answering.followup import Resolution, Turn, resolve_followup
 from czqa.types import Answer, Delta
@@ -72,6 +72,10 @@ class ChatSession:
         """
         report = self.qa.refresh()
         self.sources = describe_sources(self.qa.texts)
+        try:  # the header's count and titles follow the folder too
+            self.folder = folder_info(self.qa.settings.seeds_dir, self.sources)
+        except SettingsError as exc:  # czqa.toml broken since the start: keep what the page shows
+            log.warning("%s", exc)
         return report
 
     def empty_sources(self) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from czqa.errors import CzqaError
 from czqa.ingest.clean import visible_text
-from czqa.ingest.documents import FOLDER_FILE, TEXT_SUFFIXES, decode_text
+from czqa.ingest.documents import FOLDER_FILE, REMOVED_FOLDER, TEXT_SUFFIXES, decode_text
 from czqa.web.chat import ChatSession
 from czqa.web.render import esc, render_documents
 
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 
 #: The file types the page's picker offers (the ones ingestion indexes).
 UPLOAD_TYPES = TEXT_SUFFIXES
-#: Where removed documents go, inside the documents folder (hidden, so never indexed).
-REMOVED_FOLDER = ".czqa-removed"
 #: Gradio's sweep of uploads no event consumed (sent to the upload route by a script, say):
 #: every 10 minutes, files older than an hour; consumed ones go at once (:func:`forget_uploads`).
 UPLOAD_SWEEP = (600, 3600)
