@@ -213,3 +213,14 @@ def test_the_header_and_the_report_follow_the_folder(tmp_path, session):
     report = session.qa.data.ingest_report
     assert not any(REMOVED_FOLDER in i.path for i in report.skipped + report.refused), removed.documents
     assert REMOVED_FOLDER not in removed.documents
+
+
+def test_a_folder_without_examples_does_not_offer_them(session):
+    """The empty chat used to say "…or pick an example" on every folder, with none to pick."""
+    from czqa.web.app import build_app
+
+    def placeholder(app):
+        return next(b.placeholder for b in app.blocks.values() if getattr(b, "elem_id", None) == "czqa-chat")
+
+    assert placeholder(build_app(session)) == "Ask a question below."
+    assert "pick an example" in placeholder(build_app(session, examples=[("Who founded it?", None)]))

@@ -154,7 +154,7 @@ def build_app(
                     buttons=["copy"],
                     autoscroll=False,  # the page script shows the newest reply's start instead
                     group_consecutive_messages=False,
-                    placeholder="Ask a question below, or pick an example.",
+                    placeholder="Ask a question below, or pick an example." if examples else "Ask a question below.",
                 )
                 box = gr.Textbox(
                     label="Question",
