@@ -249,13 +249,18 @@ def fuzz_http(n: int, seed_: int) -> Tally:
 
         one()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.seek(0)
-        tracebacks = len(re.findall(r"^Traceback", log.read(), re.MULTILINE))
-        if tracebacks:
-            tally.fail(f"{tracebacks} traceback(s) in the server log (/tmp/czqa-fuzz-serve.log)")
+        _stop(server, log, tally, "/tmp/czqa-fuzz-serve.log")
     return tally
+
+
+def _stop(server, log, tally: Tally, where) -> None:
+    """Stop a fuzzed server and count the tracebacks its log holds as failures."""
+    server.terminate()
+    server.wait(timeout=30)
+    log.seek(0)
+    tracebacks = len(re.findall(r"^Traceback", log.read(), re.MULTILINE))
+    if tracebacks:
+        tally.fail(f"{tracebacks} traceback(s) in the server log ({where})")
 
 
 SECRET = "The vault code is 4417-ZETA and nobody outside this machine may read it."
@@ -346,12 +351,7 @@ def fuzz_events(n: int, seed_: int) -> Tally:
         if grown > 200 * max(1, tally.inputs):
             tally.fail(f"the server log grew {grown:,} bytes for {tally.inputs} requests")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.seek(0)
-        tracebacks = len(re.findall(r"^Traceback", log.read(), re.MULTILINE))
-        if tracebacks:
-            tally.fail(f"{tracebacks} traceback(s) in the server log ({log_path})")
+        _stop(server, log, tally, log_path)
     return tally
 
 
