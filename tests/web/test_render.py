@@ -398,3 +398,33 @@ def test_the_reply_and_its_sources_entry_name_the_same_line():
     sources = {"h.txt": source_info("h.txt", doc)}
     reply, panel = render_answer(answer, sources=sources), render_sources(answer, sources=sources)
     assert "line 3" in reply and "line 3" in panel.split('czqa-passage-source')[1].split("</div>")[0]
+
+
+def test_html_and_markdown_are_shown_as_the_text_a_reader_sees():
+    from czqa.web.document import render_document
+    from czqa.web.sources import source_info
+
+    page = "<html><head><title>IT security rules</title></head><body><h1>IT security rules</h1>\n<p>Passwords &amp; keys are changed every <b>90 days</b>.</p>\n</body></html>"
+    start = page.index("Passwords")
+    end = page.index("</p>")
+    quote = Citation(source="rules.html", start=start, end=end, quote=page[start:end])
+    passage = Passage(id="p", source="rules.html", start=page.index("<h1>"), end=len(page), text=page[page.index("<h1>"):], score=0.03)
+    answer = Answer(question="How often are passwords changed?", abstained=False, short_answer="every 90 days",
+                    claims=[Claim(text="every 90 days", citations=[quote])], passages=[passage])
+    panel = render_sources(answer, sources={"rules.html": source_info("rules.html", page)})
+    assert "&lt;" not in panel and "&amp;amp;" not in panel
+    assert "<mark>Passwords &amp; keys are changed every 90 days.</mark>" in panel
+    assert page[quote.start:quote.end] == quote.quote  # the quote still points at the file's own characters
+    doc = render_document(source_info("rules.html", page), start, end)
+    assert "&lt;p&gt;" not in doc and "&lt;b&gt;" not in doc and "Passwords &amp; keys are changed every 90 days." in doc
+
+    notes = "# Travel and expenses\n\n- Book **early** via [the portal](http://intranet/travel).\n"
+    p2 = Passage(id="m", source="expenses.md", start=0, end=len(notes), text=notes, score=0.03)
+    shown = render_sources(Answer(question="How to book?", abstained=True, passages=[p2]),
+                           sources={"expenses.md": source_info("expenses.md", notes)})
+    assert "Travel and expenses" in shown and "Book early via the portal." in shown
+    assert "**" not in shown and "intranet" not in shown and "# Travel" not in shown
+
+    plain = "snake_case names and *stars* stay in a text file"
+    p3 = Passage(id="t", source="a.txt", start=0, end=len(plain), text=plain, score=0.03)
+    assert plain in render_sources(Answer(question="?", abstained=True, passages=[p3]), sources={})

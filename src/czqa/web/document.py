@@ -10,7 +10,7 @@ key into the loaded texts, never a path, so nothing else on the disk can be reac
 
 from __future__ import annotations
 
-from czqa.web.markup import esc
+from czqa.web.markup import MARKDOWN_SUFFIXES, esc, readable
 from czqa.web.sources import SourceInfo
 
 _STYLE = (
@@ -44,9 +44,19 @@ def render_document(info: SourceInfo, start: int, end: int) -> str:
     body = (
         f"<header><h1>{esc(heading)}</h1><p><code>{esc(info.source)}</code> · the passage from the "
         f"chat's Sources panel is highlighted ({where})</p></header>"
-        f'<main><pre>{esc(text[:start])}<mark id="czqa-here">{esc(text[start:end])}</mark>{esc(text[end:])}</pre></main>'
+        f'<main><pre>{_shown(text[:start], info.source)}<mark id="czqa-here">{_shown(text[start:end], info.source)}'
+        f"</mark>{_shown(text[end:], info.source)}</pre></main>"
     )
     return _page(f"{heading} · czqa", body)
+
+
+def _shown(text: str, source: str) -> str:
+    """A stretch of the document as HTML: its lines kept, and in an HTML or Markdown file each
+    line as its reader sees it (tags, marks and link targets removed, see ``readable``)."""
+    if not source.lower().endswith((".html", ".htm", *MARKDOWN_SUFFIXES)):
+        return esc(text)
+    lines = [readable(line, source).strip() for line in text.split("\n")]
+    return esc("\n".join(line for n, line in enumerate(lines) if line or (n and lines[n - 1])))
 
 
 def render_missing(source: str) -> str:

@@ -18,10 +18,9 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
 from czqa.answering.followup import Resolution
-from czqa.ingest.clean import visible_text
 from czqa.ingest.sentences import split_span
 from czqa.types import Answer, Citation, Passage
-from czqa.web.markup import esc, fold, info_for, numbering, overlaps, source_label
+from czqa.web.markup import esc, info_for, numbering, overlaps, readable, source_label
 from czqa.web.sources import SourceInfo
 
 # How far to look around a passage for its neighbouring sentences, and the least a neighbour
@@ -77,9 +76,7 @@ def context(info: SourceInfo, start: int, end: int) -> tuple[str, str]:
         after = text[end : min(ends)]
     else:
         after = text[end:hi] if hi == len(text) else text[end:hi].rsplit(" ", 1)[0] + " …"
-    if info.is_html:
-        return visible_text(before, is_html=True), visible_text(after, is_html=True)
-    return fold(before).strip(), fold(after).strip()
+    return readable(before, info.source).strip(), readable(after, info.source).strip()
 
 
 def highlight(passage: Passage, citations: Sequence[Citation]) -> str:
@@ -100,11 +97,12 @@ def highlight(passage: Passage, citations: Sequence[Citation]) -> str:
         else:
             merged.append([a, b])
     out, pos = [], 0
-    for a, b in merged:
-        out.append(esc(fold(passage.text[pos:a])))
-        out.append(f"<mark>{esc(fold(passage.text[a:b]))}</mark>")
+    shown = passage.text
+    for a, b in merged:  # cut by offsets first, then each piece made readable (HTML, Markdown)
+        out.append(esc(readable(shown[pos:a], passage.source)))
+        out.append(f"<mark>{esc(readable(shown[a:b], passage.source))}</mark>")
         pos = b
-    out.append(esc(fold(passage.text[pos:])))
+    out.append(esc(readable(shown[pos:], passage.source)))
     return "".join(out).strip()
 
 
