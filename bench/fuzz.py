@@ -45,7 +45,6 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, seed, settings

@@ -7,8 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 from czqa.cli import main
 from czqa.index import build as build_module
 from czqa.settings import load_settings, unknown_variables

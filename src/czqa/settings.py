@@ -21,8 +21,6 @@ from czqa.errors import SettingsError
 
 log = logging.getLogger(__name__)
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
 
 def _default_dir(name: str) -> Path:
     """``./name``: the current folder's, and nothing else. (It used to fall back to the folder

@@ -38,7 +38,9 @@ MAX_BODY = 4 * 1024 * 1024  # an event's inputs are a question and the chat so f
 
 class EventPayloadCheck:
     """ASGI middleware; ``inputs_of(fn_index=…, api_name=…)`` gives the number of values the
-    event takes on that route (None: unknown event, left to Gradio); ``received(path)`` says
+    event takes (None: the page has no such event, refused); ``values_problem`` checks each value
+    against its component (:mod:`czqa.web.events`); ``waiting(session_hash)`` says whether a
+    stream request has events to wait for; ``received(path)`` says
     whether the server's own upload route received the file at ``path`` (a path it did not is
     refused, whatever the event)."""
 
