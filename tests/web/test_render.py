@@ -75,6 +75,29 @@ def test_titles_come_from_the_documents(sources):
     assert sources["003_a6700be50d59b7d1.txt"].title is None
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "title"),
+    [
+        # a Markdown file's first heading, however short (the "expenses.md")
+        ("expenses.md", "# Travel and expenses\n\nBook trains when you can. Receipts are needed above 20 euros.\n", "Travel and expenses"),
+        # an HTML page's own <title> first, entities read as a reader sees them
+        ("rules.html", "<html><head><title>IT security rules &amp; passwords</title></head><body><h1>IT security</h1>"
+         "<p>Passwords must be long and unique to each service you use.</p></body></html>", "IT security rules & passwords"),
+        # no <title>: the first <h1>, inline tags read as nothing
+        ("intro.html", "<body><h1>Welcome <em>aboard</em></h1><p>Your first week starts with a tour of the office.</p></body>", "Welcome aboard"),
+        # a heading further down names a section, not the document
+        ("notes.md", "Some prose that opens the file and goes on for a while, as notes do.\n\nMore prose here, also long enough.\n\n"
+         "Still more prose in a third paragraph of the file.\n\n# Section\n", None),
+        # plain text: a short first line needs the words of a headline
+        ("memo.txt", "Budget\n\nThe budget for next year is set in March by the board.\n", None),
+    ],
+)
+def test_one_title_rule_for_every_kind_of_file(name, text, title):
+    info = source_info(name, text)
+    assert info.title == title
+    assert info.label == (title or name)
+
+
 def test_line_numbers_match_the_file(qa, sources):
     text = qa.texts["003_a6700be50d59b7d1.txt"]
     offset = text.index("replaced with Richard Teng")

@@ -1,8 +1,9 @@
 """What a reader needs to know about a seed file to judge a quote from it: its title and where.
 
 A file name like ``001_e9bfa794e6e38420.txt`` says nothing to a person; the article's own
-headline does. Titles are read from the file itself (its first kept line, when that line is
-short like a heading), never invented; a file without one is labelled by its name. Positions
+headline does. Titles are read from the file itself (an HTML ``<title>``, a first heading, or a
+short first line that reads like one: :func:`document_title`), never invented; a file without
+one is labelled by its name. Positions
 are line numbers, which a person can find in an editor, beside the exact character offsets.
 """
 
@@ -52,24 +53,42 @@ class SourceInfo(BaseModel):
         return self.source.lower().endswith((".html", ".htm"))
 
 
-def document_title(text: str, *, is_html: bool = False) -> str | None:
-    """The document's headline: its first kept unit when that reads like a heading, not prose.
+# An HTML page's own <title>, and its first <h1>: bounded so a page of unclosed tags scans once.
+_HTML_TITLE = re.compile(r"<title\b[^>]{0,200}>([^<]{1,1000})</title\s*>", re.IGNORECASE)
+_HTML_H1 = re.compile(r"<h1\b[^>]{0,200}>((?:[^<]|<(?!/?h1\b)){1,1000})</h1\s*>", re.IGNORECASE)
+#: A heading is looked for among the first kept units only: a "# Section" deep in a file names
+#: that section, not the document.
+HEADING_UNITS = 3
 
-    The cleaner already finds where the content starts (after menus and banners); a short first
-    unit of a few words there is the title ("A Letter From Our CEO: ..."). A date line, an
-    address or a first paragraph of prose is not, and gives None.
+
+def document_title(text: str, *, is_html: bool = False) -> str | None:
+    """The document's own title, by one rule for every view (header, Sources, document view).
+
+    In order: an HTML page's ``<title>``; its first heading (an HTML ``<h1>``, or a Markdown ``#``
+    line among the first kept units); else its first kept unit when that is short and reads like
+    a heading (plain text has no markup to say so: at least :data:`TITLE_MIN_WORDS` words, so a
+    date line or an address line is not taken). None when there is none: the file name labels it.
     """
+    if is_html:
+        for pattern in (_HTML_TITLE, _HTML_H1):
+            if (m := pattern.search(text)) and (title := _title(visible_text(m.group(1), is_html=True), min_words=1)):
+                return title
     cleaned = clean(text, is_html=is_html)
-    units = [u for r in cleaned.regions for u in r.units]
-    if not units:
+    units = [u for r in cleaned.regions for u in r.units][:HEADING_UNITS]
+    for unit in units:
+        if unit.heading and (title := _title(visible_text(text[unit.start : unit.end], is_html=is_html), min_words=1)):
+            return title
+    if not units or units[0].kind != "short":
         return None
     first = units[0]
-    if first.kind != "short" and not first.heading:
-        return None
-    title = " ".join(visible_text(text[first.start : first.end], is_html=is_html).split())
-    title = title.lstrip("#").strip()
+    return _title(visible_text(text[first.start : first.end], is_html=is_html), min_words=TITLE_MIN_WORDS)
+
+
+def _title(candidate: str, *, min_words: int) -> str | None:
+    """``candidate`` folded to one line, if it has ``min_words`` words and fits a heading."""
+    title = " ".join(candidate.split()).lstrip("#").strip()
     words = re.findall(r"[^\W\d_]{2,}", title)
-    if len(words) < TITLE_MIN_WORDS or len(title) > TITLE_MAX_CHARS:
+    if len(words) < min_words or len(title) > TITLE_MAX_CHARS:
         return None
     return title
 
