@@ -12,6 +12,7 @@ from czqa.answering.followup import Resolution
 from czqa.types import Answer, Citation, Claim, Passage
 from czqa.web.render import (
     highlight,
+    merge_overlapping,
     render_answer,
     render_notice,
     render_sources,
@@ -147,7 +148,7 @@ def test_sources_panel_marks_cited_words_and_shows_the_searched_question(qa, sou
     out = render_sources(a, sources=sources, resolution=res)
     assert_safe(out)
     assert "Searched for" in out and "You asked: Who replaced him as CEO?" in out
-    assert out.count('<li class="czqa-passage') == len(a.passages)
+    assert out.count('<li class="czqa-passage') == len(merge_overlapping(a.passages))
     marked = re.findall(r"<mark>(.*?)</mark>", out)
     assert html.escape(" ".join(a.citations[0].quote.split()), quote=True) in marked
 
@@ -276,6 +277,27 @@ def test_overlapping_passages_of_one_document_are_shown_once():
     assert render_sources(answer, sources={}).count('<li class="czqa-passage') == 2
 
 
+def test_chunks_sharing_one_sentence_are_one_card_with_one_quoted_badge():
+    """Consecutive chunks share a sentence or two (far less than half of either): shown apart,
+    both highlighted the quoted sentence and both said "quoted"."""
+    from czqa.web.render import merge_overlapping
+
+    doc = "Alpha beta gamma delta. The harbour opened in 1871. Epsilon zeta eta theta iota kappa. Lambda mu nu."
+    shared = doc.index("The harbour")
+    first = Passage(id="1", source="d.txt", start=0, end=doc.index(" Epsilon"), text=doc[: doc.index(" Epsilon")], score=0.03)
+    second = Passage(id="2", source="d.txt", start=shared, end=len(doc), text=doc[shared:], score=0.02)
+    third = Passage(id="3", source="d.txt", start=doc.index("Lambda"), end=len(doc), text=doc[doc.index("Lambda"):], score=0.01)
+    # 1 and 3 are apart until 2 joins them: all three become one card
+    merged = merge_overlapping([first, third, second])
+    assert [(p.id, p.start, p.end, p.text) for p in merged] == [("1", 0, len(doc), doc)]
+    quote = Citation(source="d.txt", start=shared, end=doc.index(" Epsilon"), quote="The harbour opened in 1871.")
+    answer = Answer(question="When did the harbour open?", abstained=False, short_answer="1871",
+                    claims=[Claim(text="1871", citations=[quote])], passages=[first, second])
+    out = render_sources(answer, sources={})
+    assert out.count('<li class="czqa-passage') == 1
+    assert out.count("czqa-badge") == 1 and out.count("<mark>") == 1
+
+
 def test_the_documents_report_lists_every_file_not_indexed():
     from czqa.ingest.documents import FileIssue, IngestReport
     from czqa.web.render import render_documents
@@ -329,13 +351,18 @@ def test_closest_matches_of_a_declined_question_link_to_their_entries(qa, source
 def test_an_entry_shows_its_neighbouring_sentences_and_opens_the_document(qa, sources):
     a = qa.answer("Who replaced Changpeng Zhao as Binance's CEO?")
     entry = next(iter(_entries(render_sources(a, sources=sources)).values()))
-    p = a.passages[0]
+    p = merge_overlapping(a.passages)[0]  # the first card: the best passage, widened by any it overlaps
     text = qa.texts[p.source]
-    before, after = re.findall(r'<span class="czqa-context">(.*?)</span>', entry)
-    assert " ".join(text[: p.start].split()).endswith(html.unescape(before).removeprefix("… "))
-    assert " ".join(text[p.end :].split()).startswith(html.unescape(after).removesuffix(" …"))
-    assert 0 < len(html.unescape(before)) <= 330 and 0 < len(html.unescape(after)) <= 330
-    assert entry.index(before) < entry.index("<mark>") < entry.index(after)
+    shown = re.findall(r'<span class="czqa-context">(.*?)</span>', entry)
+    before, after = context(sources[p.source], p.start, p.end)
+    assert [html.escape(x, quote=True) for x in (before, after) if x] == shown
+    assert " ".join(text[: p.start].split()).endswith(before.removeprefix("… "))
+    assert " ".join(text[p.end :].split()).startswith(after.removesuffix(" …"))
+    assert shown and len(before) <= 330 and len(after) <= 330
+    if before:
+        assert entry.index(html.escape(before, quote=True)) < entry.index("<mark>")
+    if after:
+        assert entry.index("<mark>") < entry.index(html.escape(after, quote=True))
     href = html.unescape(re.search(r'<a class="czqa-open" href="([^"]+)" target="_blank" rel="noopener">', entry).group(1))
     assert href == f"czqa/document?source={p.source}&start={p.start}&end={p.end}#czqa-here"
     assert f"Open the document at line {sources[p.source].line(p.start)}<" in entry

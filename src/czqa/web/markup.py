@@ -86,21 +86,33 @@ def plain_label(source: str, start: int, sources: Mapping[str, SourceInfo]) -> s
 
 
 def merge_overlapping(passages: Sequence[Passage]) -> list[Passage]:
-    """The passages with any that mostly repeat a better-ranked one (overlapping chunks of the
-    same document share sentences) folded into it: one card per stretch of text."""
+    """The passages with any that share text with a better-ranked one of the same document
+    folded into it: one card per stretch of text, where it ranks best.
+
+    Consecutive chunks share a sentence or two; shown apart, both cards highlighted the same
+    quoted sentence and both said "quoted". Merging can make a kept card reach another one, so
+    every kept card it now overlaps is folded in too.
+    """
     kept: list[Passage] = []
     for p in passages:
-        for i, k in enumerate(kept):
-            overlap = min(p.end, k.end) - max(p.start, k.start)
-            if k.source == p.source and overlap > 0.5 * min(p.end - p.start, k.end - k.start):
-                start, end = min(p.start, k.start), max(p.end, k.end)
-                first, last = (p, k) if p.start <= k.start else (k, p)
-                text = first.text + last.text[first.end - last.start :] if last.end > first.end else first.text
-                kept[i] = k.model_copy(update={"start": start, "end": end, "text": text})
-                break
-        else:
+        hit = [i for i, k in enumerate(kept) if overlaps(k, p)]
+        if not hit:
             kept.append(p)
+            continue
+        merged = kept[hit[0]]
+        for other in [p, *(kept[i] for i in hit[1:])]:
+            merged = _union(merged, other)
+        kept[hit[0]] = merged
+        for i in reversed(hit[1:]):
+            del kept[i]
     return kept
+
+
+def _union(a: Passage, b: Passage) -> Passage:
+    """``a`` widened to cover overlapping ``b`` too (both exact slices of one document)."""
+    first, last = (a, b) if a.start <= b.start else (b, a)
+    text = first.text + last.text[first.end - last.start :] if last.end > first.end else first.text
+    return a.model_copy(update={"start": first.start, "end": max(a.end, b.end), "text": text})
 
 
 def overlaps(a: Span, b: Span) -> bool:
