@@ -25,6 +25,7 @@ from czqa.index.build import BuildReport, ensure_index
 from czqa.index.store import indexed_files
 from czqa.ingest.documents import Document, IngestReport, ingest
 from czqa.ingest.text import DocumentTexts
+from czqa.ingest.readable import readable
 from czqa.answering.registry import CANDIDATE_CHUNKS, modes
 from czqa.errors import InvalidQuestion, UsageError
 from czqa.types import Answer, Delta, Passage
@@ -283,13 +284,13 @@ class QA:
 
 
 def with_lines(answer: Answer, texts) -> Answer:
-    """``answer`` with each citation's line filled in from the documents, so the CLI, the JSON and
-    the page name the same line (``file, line N``)."""
+    """``answer`` with each citation's line and readable text filled in from the documents, so
+    the CLI, the JSON and the page name the same line (``file, line N``) and show the same words."""
 
     def lined(c):
         if c.line is not None or c.source not in texts:
             return c
-        return c.model_copy(update={"line": texts.line(c.source, c.start)})
+        return c.model_copy(update={"line": texts.line(c.source, c.start), "shown": readable(c.quote, c.source).strip()})
 
     claims = [cl.model_copy(update={"citations": [lined(c) for c in cl.citations]}) for cl in answer.claims]
     conflicts = [v.model_copy(update={"citation": lined(v.citation)}) for v in answer.conflicts]

@@ -38,6 +38,12 @@ class Citation(Span):
         description="The 1-based line of the file holding ``start`` (lines end at \\r\\n, \\n or \\r), as the "
         "chat page shows it; None where the answer was made without the documents at hand.",
     )
+    shown: str | None = Field(
+        default=None,
+        description="The quote as its reader sees it, white space folded: an HTML file's tags and entities and a "
+        "Markdown file's marks read as the text they show (``quote`` keeps the file's own characters). None "
+        "where the answer was made without the documents at hand.",
+    )
 
 
 class Claim(BaseModel):
@@ -142,7 +148,7 @@ class Answer(BaseModel):
         for n, c in enumerate(citations, 1):
             mark = f"[{n}] " if self.numbered else ""
             where = f"line {c.line}" if c.line is not None else f"chars {c.start}–{c.end}"
-            lines.append(f"{mark}“{' '.join(c.quote.split())}” — {c.source}, {where}")
+            lines.append(f"{mark}“{c.shown or ' '.join(c.quote.split())}” — {c.source}, {where}")
         if self.note:
             lines.append(f"({self.note})")
         return "\n\n".join(lines)

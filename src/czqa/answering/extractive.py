@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from czqa.index.lexicon import TermRows
+from czqa.ingest.readable import readable
 from czqa.retrieve.lexical import terms
 from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
 from czqa.retrieve.retriever import Hit
@@ -187,7 +188,8 @@ class ExtractiveAnswerer:
                 best = near
                 citations.insert(0, self._citation(near.sentence))
         short = self._best_span(best, question)
-        short_answer = short.text if short else None
+        # the span as its reader sees it: a span of an HTML or Markdown file may hold marks
+        short_answer = readable(short.text, self.data.sentences.source(best.sentence)).strip() if short else None
 
         # Conflict: well-supported sentences giving a different value *of the same thing*: the
         # value must qualify the same word ("$4.35 billion fine" vs "$4.32 billion fine"), so a

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from czqa.answering.followup import Resolution
 from czqa.types import DECLINED, Answer, Span
-from czqa.web.markup import fold, numbering, plain_label, snippet
+from czqa.web.markup import fold, numbering, plain_label, readable, snippet
 from czqa.web.sources import SourceInfo
 
 CLOSEST_MATCHES = 3
@@ -55,7 +55,7 @@ def reply_markdown(answer: Answer, *, sources: Mapping[str, SourceInfo], resolut
     elif answer.conflict:
         blocks.append("**The documents disagree**")
         for side in answer.conflicts:
-            blocks.append(f"> **{md(side.value)}**: “{md(side.citation.quote)}”{ref(side.citation)}")
+            blocks.append(f"> **{md(side.value)}**: “{md(_shown(side.citation))}”{ref(side.citation)}")
     else:
         if answer.short_answer:
             blocks.append(f"**{md(answer.short_answer)}**")
@@ -67,7 +67,7 @@ def reply_markdown(answer: Answer, *, sources: Mapping[str, SourceInfo], resolut
             ))
         else:
             blocks.append("The documents say:")
-        blocks.extend(f"> “{md(c.quote)}”{ref(c)}" for c in answer.citations)
+        blocks.extend(f"> “{md(_shown(c))}”{ref(c)}" for c in answer.citations)
     if answer.note:
         blocks.append(f"*{md(answer.note)}*")
     if first_use:
@@ -76,3 +76,8 @@ def reply_markdown(answer: Answer, *, sources: Mapping[str, SourceInfo], resolut
         )
         blocks.append(f"Sources:\n\n{listed}")
     return "\n\n".join(blocks)
+
+
+def _shown(c) -> str:
+    """A quote as its reader sees it (HTML and Markdown marks read as text), as the reply shows it."""
+    return c.shown or readable(c.quote, c.source).strip()

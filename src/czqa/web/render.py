@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from czqa.answering.followup import Resolution
 from czqa.types import DECLINED, Answer, Citation
 from czqa.web.copytext import CLOSEST_MATCHES, reply_markdown
-from czqa.web.markup import Numbering, cite_link, esc, fold, merge_overlapping, numbering, snippet, source_label
+from czqa.web.markup import Numbering, cite_link, esc, fold, merge_overlapping, numbering, readable, snippet, source_label
 from czqa.web.panel import highlight, relevance, render_documents, render_sources
 from czqa.web.sources import SourceInfo
 
@@ -37,7 +37,7 @@ def _quote(c: Citation, sources: Mapping[str, SourceInfo], numbers: Numbering, *
     head = f'<div class="czqa-value">{esc(value)}</div>' if value else ""
     marker = cite_link(numbers, c, sources)
     return (
-        f'<blockquote class="czqa-quote">{head}<p>“{esc(fold(c.quote).strip())}”{" " + marker if marker else ""}</p>'
+        f'<blockquote class="czqa-quote">{head}<p>“{esc(c.shown or readable(c.quote, c.source).strip())}”{" " + marker if marker else ""}</p>'
         f"<footer>— {source_label(c.source, c.start, c.end, sources)}</footer></blockquote>"
     )
 

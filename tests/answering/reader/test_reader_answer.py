@@ -20,6 +20,12 @@ HARBOUR = (
     "outer islands now leave every hour in summer.\n"
 )
 
+SECURITY = (
+    "<html><head><title>Device rules</title></head><body><h1>Device rules</h1>"
+    "<p>Report a lost laptop to the service desk within <strong>two hours</strong>, by phone on "
+    "extension 4040. The laptop is wiped remotely once the loss is reported.</p></body></html>\n"
+)
+
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory, st_encoder, np_encoder):
@@ -28,6 +34,7 @@ def planted(tmp_path_factory, st_encoder, np_encoder):
     docs.mkdir()
     (docs / "festival.txt").write_text(FESTIVAL)
     (docs / "harbour.txt").write_text(HARBOUR)
+    (docs / "devices.html").write_text(SECURITY)
     qa = QA(Settings(seeds_dir=docs, index_dir=root / "index"), query_encoder=np_encoder, build_encoder=st_encoder)
     qa.warm_up()
     return qa
@@ -71,3 +78,15 @@ def test_no_pass_over_every_chunk_while_coverage_has_no_weight(planted, monkeypa
     assert answerer.coverage_weight == 0.0
     query = planted.query("Who founded the Quenford Lantern Festival?")
     assert answerer.answer(query).short_answer == "Mira Talvik"
+
+
+@pytest.mark.parametrize("mode", ["reader", "extractive"])
+def test_an_html_answer_reads_as_text_while_its_quote_stays_exact(planted, mode):
+    """The page showed "within <strong>two hours" as the answer and the tags in the quote."""
+    a = planted.answer("How soon must a lost laptop be reported?", mode=mode)
+    assert not a.abstained
+    assert "<" not in (a.short_answer or "") and "two hours" in (a.short_answer or a.citations[0].shown)
+    c = a.citations[0]
+    assert c.source == "devices.html" and SECURITY[c.start : c.end] == c.quote and "<strong>" in c.quote
+    assert c.shown == " ".join(c.quote.replace("<strong>", "").replace("</strong>", "").split())
+    assert "<strong>" not in a.text and c.shown in a.text

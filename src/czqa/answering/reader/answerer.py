@@ -24,6 +24,7 @@ from dataclasses import replace
 from czqa.answering.reader.model import ReaderUnavailable, SpanScore, WEIGHTS_DIR, shared_reader
 from czqa.answering.registry import Corpus, ModeSpec, Query, register, single_answer
 from czqa.answering.spans import answer_type, normalize_value
+from czqa.ingest.readable import readable
 from czqa.retrieve.lexical import DocumentFrequencies, terms
 from czqa.settings import Settings
 from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
@@ -139,7 +140,8 @@ class ReaderAnswerer:
             end -= 1
         if end <= start:  # all punctuation: keep the raw span
             start, end = s.start, s.end
-        return " ".join(text[start:end].split()), c.start + start, c.start + end
+        # the answer as its reader sees it (an HTML span's tags and entities read as text)
+        return readable(text[start:end], c.source).strip(), c.start + start, c.start + end
 
     def _citations(self, chunk: int, start: int, end: int) -> list[Citation]:
         """The sentence(s) of the chunk that hold the span; the span's line if none does."""
