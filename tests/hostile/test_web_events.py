@@ -110,3 +110,24 @@ def test_an_example_click_on_the_run_route_names_its_event_by_fn_index(page):
     ask = next(i for i, d in enumerate(deps) if d.get("api_name") == "ask")
     r = httpx.post(f"{url}/gradio_api/run/predict", json={"data": [None], "fn_index": ask, "session_hash": "ex"}, timeout=30)
     assert r.status_code == 422 and "takes 5 input value(s)" in r.text
+
+
+def test_a_choice_added_after_start_is_accepted(page, tmp_path):
+    """The remove picker's choices are the folder as it is now (updated after every upload): a
+    file added after the page started was refused as "not one of its choices", so it could not be
+    removed. A choice of a component no event updates is still checked (the mode, above)."""
+    url, _ = page
+    deps = httpx.get(f"{url}/config").json()["dependencies"]
+    components = {c["id"]: c for c in httpx.get(f"{url}/config").json()["components"]}
+    remove_button = next(n for n, c in components.items() if c.get("props", {}).get("elem_id") == "czqa-remove")
+    remove = next(i for i, d in enumerate(deps) if [remove_button, "click"] in [list(t) for t in d.get("targets", [])])
+    (tmp_path / "docs" / "added-later.txt").write_text("Added after the page started.")
+    r = httpx.post(f"{url}/gradio_api/queue/join", timeout=30,
+                   json={"data": ["added-later.txt", None], "fn_index": remove, "session_hash": "rm"})
+    assert r.status_code == 200, r.text
+    r = httpx.post(f"{url}/gradio_api/queue/join", timeout=30,
+                   json={"data": ["added-later.txt", 12], "fn_index": remove, "session_hash": "rm"})
+    assert r.status_code == 200, r.text  # State is not checked; the picker's value is text
+    r = httpx.post(f"{url}/gradio_api/queue/join", timeout=30,
+                   json={"data": [{"not": "text"}, None], "fn_index": remove, "session_hash": "rm"})
+    assert r.status_code == 422

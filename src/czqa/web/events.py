@@ -18,6 +18,14 @@ class EventInputs:
 
     def __init__(self, blocks: gr.Blocks) -> None:
         self.blocks = blocks
+        self._updated: set[int] | None = None
+
+    def updated(self, component) -> bool:
+        """Whether some event outputs to ``component``: its choices may then differ per session
+        (the remove picker lists the folder as it is now), so the build-time list says nothing."""
+        if self._updated is None:
+            self._updated = {id(c) for f in self.blocks.fns.values() for c in f.outputs}
+        return id(component) in self._updated
 
     def _inputs(self, *, fn_index: int | None = None, api_name: str | None = None) -> list | None:
         """The components whose values a request carries: all inputs on the queue route, all but
@@ -44,15 +52,19 @@ class EventInputs:
         if inputs is None or len(inputs) != len(values):
             return None  # unknown events and arity are answered by the caller
         for n, (component, value) in enumerate(zip(inputs, values), 1):
-            why = value_problem(component, value)
+            why = value_problem(component, value, fixed_choices=not self.updated(component))
             if why:
                 return f"Input {n} ({type(component).__name__}) is not valid: {why}."
         return None
 
 
-def value_problem(component, value) -> str | None:
+def value_problem(component, value, *, fixed_choices: bool = True) -> str | None:
     """Why ``value`` is not one ``component`` accepts, or None (None itself is always accepted:
-    the page sends it for an empty field, except to a Dataset, whose value is the example clicked)."""
+    the page sends it for an empty field, except to a Dataset, whose value is the example clicked).
+
+    A choice is checked against the component's choices only when they are ``fixed_choices``
+    (no event updates them); otherwise only its type is, and the handler checks the value (as
+    Gradio does, against the session's updated component)."""
     if isinstance(component, gr.Dataset):
         ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(component.samples)
         return None if ok else "not the number of one of its examples"
@@ -64,7 +76,7 @@ def value_problem(component, value) -> str | None:
         allowed = {choice[1] if isinstance(choice, (tuple, list)) else choice for choice in component.choices}
         multiple = getattr(component, "multiselect", False) and isinstance(value, list)
         chosen = value if multiple else [value]
-        ok = all(isinstance(v, (str, int, float)) and v in allowed for v in chosen)
+        ok = all(isinstance(v, (str, int, float)) and (v in allowed or not fixed_choices) for v in chosen)
         return None if ok or getattr(component, "allow_custom_value", False) else "not one of its choices"
     model = getattr(component, "data_model", None)
     if model is not None:
