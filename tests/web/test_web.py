@@ -338,5 +338,7 @@ def test_the_page_shows_which_files_were_indexed_and_which_were_left_out(chat_se
     import httpx
 
     config = httpx.get(chat_server + "config", timeout=30).text
-    assert "Documents: 5 indexed, 1 skipped, 0 refused" in config
-    assert "czqa.toml" in config and "not a document" in config
+    # czqa.toml is czqa's own settings for the folder (the page's title and examples): read, and
+    # not listed as a document left out (a "1 skipped" on every folder with one looked like a problem)
+    assert "Documents: 5 indexed, 0 skipped, 0 refused" in config
+    assert "czqa.toml" not in config

@@ -51,7 +51,7 @@ from pydantic import BaseModel, ValidationError
 
 from czqa.errors import IndexLocationError, IndexUnusable
 from czqa.ingest.chunking import Chunk
-from czqa.ingest.documents import Document, FileIssue, IngestReport, issue_kind
+from czqa.ingest.documents import FOLDER_FILE, Document, FileIssue, IngestReport, issue_kind
 from czqa.index import format as fmt
 from czqa.index.digest import all_finite, matches, sha256_file, spot_checks
 from czqa.index.tables import ChunkTable, Ragged, SentenceRecord, SentenceTable
@@ -131,7 +131,8 @@ class IndexData:
         """What became of every file of the documents folder at build time: indexed, skipped or
         refused, with reasons (manifests from before ``refused`` existed kept both in ``skipped``)."""
         m = self.manifest
-        issues = [FileIssue(path=p, reason=r, kind=issue_kind(r)) for p, r in m.skipped.items()]
+        # czqa's own czqa.toml was listed as skipped by builds before it was left out of the report
+        issues = [FileIssue(path=p, reason=r, kind=issue_kind(r)) for p, r in m.skipped.items() if p != FOLDER_FILE]
         issues += [FileIssue(path=p, reason=r, kind="refused") for p, r in m.refused.items()]
         return IngestReport.from_parts(m.files, issues)
 

@@ -289,8 +289,8 @@ class _Walk:
             return self._issue(rel, f"same file as {self._file_names[path]}", "skipped")
         self._file_names[path] = rel
         suffix = Path(rel).suffix.lower()  # the cited name decides, as it decides HTML handling
-        if rel == FOLDER_FILE:
-            return self._issue(rel, "czqa's settings for this folder (page title, examples), not a document", "skipped")
+        if rel == FOLDER_FILE:  # czqa's own settings for the folder: not a document left out, so not reported
+            return None
         if suffix not in TEXT_SUFFIXES:
             return self._issue(rel, f"not a text file type: {suffix or '(no suffix)'}", "skipped")
         limit = int(self.settings.max_file_mb * 1024 * 1024)
