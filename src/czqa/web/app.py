@@ -165,6 +165,14 @@ def build_app(
                     max_lines=4,
                     autofocus=True,
                 )
+                examples_block = None if not examples else gr.Examples(
+                    examples=[[q] for q, _ in examples],
+                    example_labels=[label or q for q, label in examples],
+                    inputs=[box],
+                    label="Try one of these",
+                    examples_per_page=10,
+                    elem_id="czqa-examples",
+                )
                 with gr.Row(equal_height=False, elem_id="czqa-controls"):
                     mode = gr.Radio(
                         names,
@@ -179,13 +187,6 @@ def build_app(
                     clear_btn = gr.Button(
                         "Clear conversation", elem_id="czqa-clear", scale=1, min_width=150, size="sm", variant="secondary"
                     )
-                examples_block = None if not examples else gr.Examples(
-                    examples=[[q] for q, _ in examples],
-                    example_labels=[label or q for q, label in examples],
-                    inputs=[box],
-                    label="Try one of these",
-                    examples_per_page=10,
-                )
             with gr.Column(scale=2, min_width=340, elem_id="czqa-sources-col"):
                 gr.Markdown("## Sources", elem_id="czqa-sources-head")
                 sources = gr.HTML(stack_panels(session.empty_sources(), []), elem_id="czqa-sources", js_on_load=None)
@@ -335,7 +336,7 @@ def create_server_app(session: ChatSession, *, host: str, port: int, web: WebSet
         server_port=port,
         theme=theme(),
         css_paths=[STYLE],
-        head=head(),
+        head=head(max_upload_mb=web.max_upload_mb),
         ssr_mode=False,
         show_error=False,
         footer_links=["api", "gradio"],
