@@ -341,7 +341,7 @@ def build_vectors_only(args) -> dict:
     from numpy.lib.format import open_memmap
 
     from czqa.index.ivf import choose_kind
-    from czqa.index.vectors import new_index
+    from czqa.index.backends import new_index
 
     folder = vectors_folder(args)
     folder.mkdir(parents=True, exist_ok=True)
@@ -367,7 +367,8 @@ def serve_vectors_only(args) -> dict:
     """The child of ``--vectors-only``: open as the store does (index file and ``.npy`` files
     memory-mapped), then per question what the retriever's dense side does: search the index
     for the candidates, re-score them and their sentences on the exact vectors."""
-    from czqa.index.vectors import inner_products, open_index, open_matrix, top_rows
+    from czqa.index.backends import open_index
+    from czqa.index.vectors import inner_products, open_matrix, top_rows
     from czqa.retrieve.retriever import CANDIDATES
 
     folder = vectors_folder(args)

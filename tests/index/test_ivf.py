@@ -13,7 +13,8 @@ from czqa.index import digest
 from czqa.index.build import build_index
 from czqa.index.ivf import FaissIVFIndex, cells_for, choose_kind
 from czqa.index.store import MANIFEST, load_index
-from czqa.index.vectors import FaissFlatIndex, open_index, top_rows
+from czqa.index.backends import open_index
+from czqa.index.vectors import FaissFlatIndex, top_rows
 from czqa.settings import ChunkingSettings, IndexSettings, Settings, load_settings
 from doubles import HashingEncoder
 

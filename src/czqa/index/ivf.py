@@ -82,6 +82,10 @@ class FaissIVFIndex:
         return (int(m.group(1)), bool(m.group(2))) if m else None
 
     @classmethod
+    def create(cls, kind: str, dimension: int, **_) -> "FaissIVFIndex":
+        return cls.from_kind(kind, dimension)
+
+    @classmethod
     def from_kind(cls, kind: str, dimension: int) -> "FaissIVFIndex":
         nlist, sq8 = cls.parse(kind)
         return cls(dimension, nlist=nlist, sq8=sq8)
@@ -132,7 +136,7 @@ class FaissIVFIndex:
         faiss.write_index(self._index, str(path / self.FILE))
 
     @classmethod
-    def load(cls, path: Path, *, kind: str, exact: np.ndarray | None = None, nprobe: int | None = None) -> "FaissIVFIndex":
+    def load(cls, path: Path, *, kind: str, exact: np.ndarray | None = None, nprobe: int | None = None, **_) -> "FaissIVFIndex":
         """Open the saved index with its cells memory-mapped (FAISS ``IO_FLAG_MMAP_IFC``): RAM
         holds the cells the questions read, not the whole index."""
         import faiss

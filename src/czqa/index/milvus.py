@@ -123,7 +123,7 @@ class MilvusIndex:
     # -- building ---------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, dimension: int, *, settings: IndexSettings | None = None, ids: Sequence[str] = (),
+    def create(cls, kind: str, dimension: int, *, settings: IndexSettings | None = None, ids: Sequence[str] = (),
                previous: Mapping[str, str] | None = None, **_: Any) -> "MilvusIndex":
         """An empty index to upload to ``settings.uri``; ``ids`` are the chunk ids, row by row;
         ``previous``: the vector store the index folder's current manifest records (its

@@ -5,7 +5,7 @@ Layout of ``embeddings/``::
     manifest.json            what was built, from what (model, chunking, seed sha256s), and which
                              generation folder holds the data, with a sha256 of every data file
     gen-<hash>/chunks.faiss  chunk vectors (the VectorIndex backend's file: FAISS exact or IVF)
-    gen-<hash>/chunks.npy    exact chunk vectors (float32), only beside an IVF index
+    gen-<hash>/chunks.npy    exact chunk vectors (float32), beside a backend that keeps them (IVF, Milvus)
     gen-<hash>/tables.bin    chunk and sentence metadata as arrays (offsets, sources, ids, texts) and
                              what start-up would otherwise compute from them: BM25 matrix, terms
     gen-<hash>/tables.json   the directory of tables.bin, source names, vocabularies, alias table
@@ -56,7 +56,8 @@ from czqa.index import format as fmt
 from czqa.index.digest import all_finite, matches, sha256_file, spot_checks
 from czqa.index.tables import ChunkTable, Ragged, SentenceRecord, SentenceTable
 from czqa.index.verify import verify
-from czqa.index.vectors import VectorIndex, new_index, open_index, open_matrix
+from czqa.index.backends import backend_for, new_index, open_index
+from czqa.index.vectors import VectorIndex, open_matrix
 from czqa.settings import ChunkingSettings, IndexSettings
 
 try:
@@ -276,7 +277,7 @@ def save_index(
                                 settings=index_settings, ids=_chunk_ids(chunks), previous=old.vector_store if old else {})
             vectors.add(chunk_vectors)
             vectors.save(tmp)
-            if vectors.kind != DEFAULT_VECTOR_INDEX:  # approximate: keep the exact vectors beside it
+            if backend_for(vectors.kind).keeps_exact_vectors:  # approximate or remote: exact vectors beside it
                 _save_npy(tmp / "chunks.npy", chunk_vectors)
             chunk_table, sentence_table = fmt.tables(chunks, sentences)
             fmt.write(tmp, chunk_table, sentence_table, fmt.derive(chunk_table, sentence_table, texts))

@@ -1,8 +1,9 @@
 """The ``VectorIndex`` plug-in point: where passage vectors are stored and searched.
 
 The store and the retriever only call this protocol, so another engine (a server, another
-library) is one new class here with the same methods; the index manifest records which kind
-built the index (``Manifest.vector_index``) and :func:`open_index` reopens it by that name.
+library) is one new class with the same methods, registered in :mod:`czqa.index.backends`; the
+index manifest records which kind built the index (``Manifest.vector_index``) and
+:func:`czqa.index.backends.open_index` reopens it by that name.
 The FAISS kinds need no server, nothing to start. The kinds:
 
 * ``faiss-flat-ip`` (:class:`FaissFlatIndex`): exact inner product, every vector read per
@@ -146,6 +147,10 @@ class FaissFlatIndex:
         faiss.write_index(self._index, str(path / self.FILE))
 
     @classmethod
+    def create(cls, kind: str, dimension: int, **_) -> "FaissFlatIndex":
+        return cls(dimension)
+
+    @classmethod
     def load(cls, path: Path, **_) -> "FaissFlatIndex":
         import faiss
 
@@ -180,45 +185,3 @@ class ArrayIndex:
 
     def __len__(self) -> int:
         return len(self._matrix)
-
-
-BACKENDS: dict[str, type] = {FaissFlatIndex.kind: FaissFlatIndex}
-
-
-def new_index(kind: str, dimension: int, **remote) -> VectorIndex:
-    """An empty index of ``kind`` (an IVF kind is trained on the vectors of its first ``add``).
-    ``remote``: what a server-held kind needs (``milvus``: settings, chunk ids, the previous
-    manifest's ``vector_store``; :meth:`czqa.index.milvus.MilvusIndex.create`); FAISS ignores it."""
-    from czqa.index.ivf import FaissIVFIndex
-
-    if kind == "milvus":
-        from czqa.index.milvus import MilvusIndex
-
-        return MilvusIndex.create(dimension, **remote)
-    if FaissIVFIndex.parse(kind):
-        return FaissIVFIndex.from_kind(kind, dimension)
-    return _backend(kind)(dimension)
-
-
-def open_index(kind: str, path: Path, *, exact: np.ndarray | None = None, nprobe: int | None = None, **remote) -> VectorIndex:
-    """Reopen the index a manifest names. ``exact``: the float32 vectors kept beside an
-    approximate index (re-scoring, ``vectors()``); ``nprobe``: IVF cells read per search;
-    ``remote``: where a server holds the vectors (``milvus``: the manifest's ``vector_store``
-    and the settings, :meth:`czqa.index.milvus.MilvusIndex.load`)."""
-    from czqa.index.ivf import FaissIVFIndex
-
-    if kind == "milvus":
-        from czqa.index.milvus import MilvusIndex
-
-        return MilvusIndex.load(path, exact=exact, **remote)
-    if FaissIVFIndex.parse(kind):
-        return FaissIVFIndex.load(path, kind=kind, exact=exact, nprobe=nprobe)
-    return _backend(kind).load(path)
-
-
-def _backend(kind: str):
-    try:
-        return BACKENDS[kind]
-    except KeyError:
-        known = [*BACKENDS, "faiss-ivf<nlist>", "faiss-ivf<nlist>-sq8", "milvus"]
-        raise ValueError(f"unknown vector index {kind!r}; known: {', '.join(known)}") from None
