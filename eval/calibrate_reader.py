@@ -35,11 +35,21 @@ GRID = (0.0, 0.5, 1.0, 2.0, 3.0)  # answerability head weight
 COVERAGE_GRID = (0.0, 2.0, 4.0, 6.0, 8.0, 12.0)  # question-coverage weight
 
 
-def collect(qa: QA, questions) -> list[dict]:
-    """Per question: for each window read, (margin, answerable, span text); and the gold answers."""
+def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
+    """Per question: for each window read, (margin, answerable, coverage, span text, whether the
+    span could answer: not a restatement, the kind of value asked for); and the gold answers.
+
+    Reading is the slow part (minutes); ``cache`` keeps the rows, keyed by the reader's weights
+    and the questions, so trying weights, thresholds or rules again costs nothing."""
+    import hashlib
+
     from tqdm import tqdm
 
     answerer = qa.answerer("reader")
+    key = hashlib.blake2s(repr((answerer.reader.config, [q.id for q in questions])).encode(), digest_size=8).hexdigest()
+    path = cache / f"rows-{key}.json" if cache else None
+    if path and path.is_file():
+        return json.loads(path.read_text())
     rows = []
     for q in tqdm(questions, file=sys.stderr, desc="reading"):
         query = qa.query(q.question)
@@ -47,18 +57,28 @@ def collect(qa: QA, questions) -> list[dict]:
         for chunk, s in answerer.scores(query):
             text, _, _ = answerer._span(chunk, s)
             # the answerer skips coverage while its weight is 0; the grid needs it for every window
-            windows.append((s.margin, s.answerable, answerer.coverage(q.question, chunk), text))
+            windows.append((s.margin, s.answerable, answerer.coverage(q.question, chunk), text,
+                            answerer._could_answer(q.question, (chunk, s))))
         rows.append({"answers": q.answers, "windows": windows})
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(rows))
     return rows
 
 
-def figures(rows: list[dict], w: float, v: float, *, max_has_declined: float = 15.0) -> dict:
+def best_window(windows, w: float, v: float, *, typed: bool = True) -> tuple[float, str]:
+    """The (confidence, span) the answerer would give: the most confident window, among those
+    whose span could answer when ``typed`` (as the answerer does)."""
+    return max((((m + w * a + v * c), t) for m, a, c, t, ok in windows if ok or not typed), default=(float("-inf"), ""))
+
+
+def figures(rows: list[dict], w: float, v: float, *, max_has_declined: float = 15.0, typed: bool = True) -> dict:
     preds = []
     for r in rows:
         if not r["windows"]:
             conf, text = float("-inf"), ""
         else:
-            conf, text = max(((m + w * a + v * c), t) for m, a, c, t in r["windows"])
+            conf, text = best_window(r["windows"], w, v, typed=typed)
         answerable = bool(r["answers"])
         preds.append(
             squad.SquadPrediction(
@@ -76,10 +96,10 @@ def figures(rows: list[dict], w: float, v: float, *, max_has_declined: float = 1
     return out
 
 
-def figures_at(rows: list[dict], w: float, v: float, threshold: float) -> dict:
+def figures_at(rows: list[dict], w: float, v: float, threshold: float, *, typed: bool = True) -> dict:
     preds = []
     for r in rows:
-        conf, text = max(((m + w * a + v * c), t) for m, a, c, t in r["windows"]) if r["windows"] else (float("-inf"), "")
+        conf, text = best_window(r["windows"], w, v, typed=typed)
         answerable = bool(r["answers"])
         preds.append(squad.SquadPrediction(
             id="", answerable=answerable, prediction=text, confidence=conf,
@@ -98,7 +118,8 @@ def seeds_dev(weights: Path | None) -> list[tuple[bool, list[tuple[float, float,
     rows = []
     for r in select_split(load_qa(Path("eval/qa.jsonl")), "dev"):
         query = qa.query(r.question)
-        rows.append((r.answerable, [(s.margin, s.answerable, answerer.coverage(r.question, c)) for c, s in answerer.scores(query)]))
+        rows.append((r.answerable, [(s.margin, s.answerable, answerer.coverage(r.question, c))
+                                    for c, s in answerer.scores(query) if answerer._could_answer(r.question, (c, s))]))
     return rows
 
 
@@ -128,7 +149,7 @@ def main() -> int:
     args = ap.parse_args()
     questions = squad.sample(squad.write_documents(args.squad, args.out / "docs"), args.limit)
     qa = QA(Settings(seeds_dir=args.out / "docs", index_dir=args.out / "index", reader=ReaderSettings(threshold=-1e9, weights_dir=args.weights)))
-    rows = collect(qa, questions)
+    rows = collect(qa, questions, cache=args.out / "cache")
     dev = seeds_dev(args.weights)
     for w in GRID:
         print(f"seeds dev: w={w:<4} answerable vs unanswerable AUC={seeds_dev_figures(dev, w, 0.0, args.max_seeds_false_declines)[1]:.3f}")
@@ -148,6 +169,10 @@ def main() -> int:
     threshold = min(cap, chosen["threshold"])
     print(f"seeds dev answerable vs unanswerable AUC with these weights: {dev_auc:.3f}")
     chosen = figures_at(rows, best_w, best_v, threshold)
+    untyped = figures_at(rows, best_w, best_v, threshold, typed=False)
+    for name, r in (("without the type check", untyped), ("with the type check (shipped)", chosen)):
+        print(f"at {threshold:.4f} {name}: HasAns F1={r['HasAns_f1']:.1f} EM={r['HasAns_exact']:.1f} "
+              f"HasAns declined={r['HasAns_declined']:.1f} NoAns declined={r['NoAns_declined']:.1f}")
     if args.write:
         path = (args.weights or WEIGHTS_DIR) / CONFIG_FILE
         config = json.loads(path.read_text())

@@ -41,7 +41,7 @@ def signals(qa: QA, question: str, *, hits: int = 8) -> dict:
             "chunk": chunk, "source": data.chunks[chunk].source, "span": text,
             "span_score": s.span_score, "null_score": s.null_score, "answerable": s.answerable,
             "sentence": answerer._citations(chunk, start, end)[0].quote,
-            "restates": answerer._restates(question, (chunk, s)),
+            "could_answer": answerer._could_answer(question, (chunk, s)),
         })
     frequencies = answerer.frequencies
     return {

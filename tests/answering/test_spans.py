@@ -53,3 +53,45 @@ def test_a_possessive_ends_a_name():
     text = "1 Recommending Candidates to Zhao Changpeng’s Early-Stage Binance at SOHO"
     names = [f.text for f in find_spans("person", text, "Who founded Binance?")]
     assert "Zhao Changpeng" in names and not any("’s" in n or "Early" in n for n in names)
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "ok"),
+    [
+        ("Who founded the festival?", "Mira Talvik", True),
+        ("Who founded the festival?", "CEO", False),  # a role, not who holds it
+        ("Who runs the company now?", "my direction", False),  # led by the writer's pronoun
+        ("Who presides over the council?", "the chairman", False),
+        ("Who surprised the author?", "father and grandmother", True),
+        ("When was the harbour dredged?", "1990", True),
+        ("When did literary magazines appear?", "mid-century", True),
+        ("When did the festival begin?", "the old harbour wall", False),
+        ("In what year did it open?", "the board", False),
+        ("When is a penalty shot awarded?", "on a breakaway", True),  # a condition, not a time
+        ("When the portal appears, what do they do?", "idle", True),
+        ("How many lanterns were hung?", "forty", True),
+        ("How many lanterns were hung?", "glassblower", False),
+        ("How tall is the tower?", "20-square-meter", False),  # an area is not a height
+        ("How tall is the tower?", "112 metres", True),
+        ("What price did the token reach?", "30%", False),  # a share, not a price
+        ("How much did the licence cost?", "$600", True),
+        ("How much did the licence cost?", "free", True),
+        ("How much of the Senate faced re-election?", "the entirety", True),  # not money
+        ("How long did the festival last?", "three nights", True),
+        ("How long did the festival last?", "hours", True),
+        ("Where did she live?", "Velm", True),
+    ],
+)
+def test_a_span_fits_the_kind_of_value_asked_for(question, span, ok):
+    from czqa.answering.spans import fits
+
+    assert fits(question, span) is ok
+
+
+def test_values_disagree_only_when_they_state_the_same_kind_of_thing():
+    from czqa.answering.spans import same_kind
+
+    assert same_kind("date", "2017", "2022")
+    assert not same_kind("date", "2022", "August 2")  # a year against a day of some year
+    assert same_kind("amount", "$4.32 billion", "$4.35 billion")
+    assert not same_kind("amount", "$4.32 billion", "4.35 billion users")

@@ -16,8 +16,7 @@ from typing import Literal
 
 Kind = Literal["person", "org", "unknown"]
 
-MONTHS = frozenset("January February March April May June July August September October November December".split())
-WEEKDAYS = frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
+from czqa.answering.lexicon import MONTHS, WEEKDAYS  # noqa: E402,F401  (one list of calendar names; imported from here too)
 
 NOT_NAME = (
     frozenset(

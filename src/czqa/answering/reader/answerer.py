@@ -12,8 +12,11 @@ Retrieval picks the candidates; the reader reads the best ``settings.reader.pass
 * the reply leads with the span as ``short_answer`` and cites the sentence(s) holding it, with
   exact offsets;
 * otherwise it declines, and the closest passages are shown as such;
-* when another document's window, nearly as confident, gives a different amount, number or date,
-  both values are shown and cited (the documents disagree).
+* a span that cannot be the kind of value asked for (a "when" answered by a non-date, a "who"
+  by a role word: :func:`~czqa.answering.spans.fits`) is passed over for the next window's;
+* when another document's window, nearly as confident and above the threshold itself, gives a
+  different value of the same kind (two years, two amounts in a currency), both values are shown
+  and cited (the documents disagree).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import replace
 
 from czqa.answering.reader.model import ReaderUnavailable, SpanScore, WEIGHTS_DIR, shared_reader
 from czqa.answering.registry import Corpus, ModeSpec, Query, register, single_answer
-from czqa.answering.spans import answer_type, normalize_value
+from czqa.answering.spans import answer_type, fits, normalize_value, same_kind
 from czqa.ingest.readable import readable
 from czqa.retrieve.lexical import DocumentFrequencies, terms
 from czqa.settings import Settings
@@ -89,7 +92,9 @@ class ReaderAnswerer:
         return ranked
 
     def answer(self, query: Query) -> Answer:
-        ranked = [cs for cs in self.scores(query) if not self._restates(query.question, cs)]
+        # a span that only restates the question, or cannot be the kind of value it asks for
+        # ("who" answered by "CEO"), is no answer: the next window's span is considered instead
+        ranked = [cs for cs in self.scores(query) if self._could_answer(query.question, cs)]
         best_conf = self.confidence(ranked[0][1]) if ranked else float("-inf")
         if not ranked or best_conf < self.threshold:
             return Answer(
@@ -119,12 +124,15 @@ class ReaderAnswerer:
             mode=self.mode,
         )
 
-    def _restates(self, question: str, window: tuple[int, SpanScore]) -> bool:
-        """True when the window's span only names what the question already names ("Who did MY
-        meet?" → "Ming Yao", another name of MY): that is not an answer."""
-        span = self._span(*window)[0].lower()
+    def _could_answer(self, question: str, window: tuple[int, SpanScore]) -> bool:
+        """False when the window's span only names what the question already names ("Who did MY
+        meet?" → "Ming Yao", another name of MY), or is not the kind of value the question asks
+        for (:func:`czqa.answering.spans.fits`)."""
+        span = self._span(*window)[0]
         named = {n.lower() for n in self.corpus.aliases.variants(question)}
-        return bool(span) and (span in named or span in question.lower())
+        if span and (span.lower() in named or span.lower() in question.lower()):
+            return False
+        return fits(question, span)
 
     def stream(self, query: Query) -> Iterator[Delta | Answer]:
         return single_answer(self, query)
@@ -171,6 +179,8 @@ class ReaderAnswerer:
             if self.corpus.data.chunks[chunk].source in {v.citation.source for v in sides.values()}:
                 continue
             value, start, end = self._span(chunk, s)
+            if not same_kind(kind, short, value):  # "2017" against "August 2" is not a disagreement
+                continue
             key = normalize_value(kind, value)
             if key and key not in sides and any(ch.isdigit() for ch in value):
                 sides[key] = ConflictValue(value=value, citation=self._citations(chunk, start, end)[0])
