@@ -66,3 +66,12 @@ def test_imports_flow_down_the_pipeline():
 @pytest.mark.parametrize("name, path", list(modules()))
 def test_modules_stay_small(name, path):
     assert len(path.read_text().splitlines()) <= 420, f"{name} has grown past ~400 lines: split it by job"
+
+
+def test_answering_is_split_by_role():
+    """answering/ reads as its roles (modes/, followup/, reader/, llm/) with a few shared modules
+    at its top, not a flat room of modules split by the line cap."""
+    top = sorted(p.name for p in (SRC / "answering").glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= 6, top
+    assert {p.name for p in (SRC / "answering").iterdir() if p.is_dir() and p.name != "__pycache__"} == {
+        "modes", "followup", "reader", "llm"}

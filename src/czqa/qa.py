@@ -18,6 +18,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from czqa.embed.threads import one_blas_thread
 from czqa.index import residency
@@ -26,16 +27,19 @@ from czqa.index.store import indexed_files
 from czqa.ingest.documents import Document, IngestReport, ingest
 from czqa.ingest.text import DocumentTexts
 from czqa.ingest.readable import readable
-from czqa.answering.registry import CANDIDATE_CHUNKS, modes
+from czqa.answering.modes.registry import CANDIDATE_CHUNKS, modes
 from czqa.errors import InvalidQuestion, UsageError
 from czqa.types import Answer, Delta, Passage
 from czqa.settings import Settings
+
+if TYPE_CHECKING:
+    from czqa.answering.followup.conversation import Conversation
 
 
 def available_modes(settings: Settings | None = None) -> tuple[str, ...]:
     """The answer modes usable in this installation, default first (from the answerer registry;
     optional modes appear only when they can run here; nothing is loaded to find out)."""
-    from czqa.answering.registry import available_modes as registered
+    from czqa.answering.modes.registry import available_modes as registered
 
     return registered(settings or Settings.from_env())
 
@@ -52,7 +56,7 @@ class _Loaded:
     texts: DocumentTexts
     aliases: object  # czqa.index.aliases.AliasTable, the index's
     retriever: object  # czqa.retrieve.retriever.HybridRetriever
-    corpus: object  # czqa.answering.registry.Corpus
+    corpus: object  # czqa.answering.modes.registry.Corpus
     encoder: object  # the query encoder
     answerers: dict = field(default_factory=dict)  # mode name -> Answerer, built on first use
     answerer_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -124,7 +128,7 @@ class QA:
 
     def _load(self, settings: Settings) -> tuple[_Loaded, BuildReport | None, tuple[list[Document], IngestReport]]:
         """Ingest the folder, ensure the index and derive a new snapshot (the caller holds the lock)."""
-        from czqa.answering.registry import Corpus
+        from czqa.answering.modes.registry import Corpus
         from czqa.retrieve.retriever import HybridRetriever
 
         docs, report = ingest(settings.seeds_dir, settings=settings.ingest, exclude=[settings.index_dir], known=indexed_files(settings.index_dir))
@@ -237,13 +241,25 @@ class QA:
         finally:  # what the question read of the index files goes back to the page cache past the budget
             residency.enforce(self.settings.index.mapped_mb)
 
+    def conversation(
+        self, *, mode: str | None = None, top_k: int | None = None, policy: str = "best", turns=()
+    ) -> Conversation:
+        """A conversation over these documents: follow-ups ("When was he sentenced?") are resolved
+        against earlier turns, answered in ``mode``, and the better of the rewrite and the
+        question as typed is searched, decided by the default mode (as on the chat page).
+        ``turns`` continues an earlier one (:attr:`Conversation.turns`)."""
+        from czqa.answering.followup.conversation import conversation_over
+
+        self._answerer(self._current(), mode)  # an unknown or unavailable mode is refused now, not at the first question
+        return conversation_over(self, mode=mode, top_k=top_k, policy=policy, turns=turns)
+
     def answerer(self, mode: str | None = None):
         """The answerer for ``mode`` over the current documents (built once per snapshot; an unknown
         or unavailable mode is refused with a message listing the ones that work here)."""
         return self._answerer(self._current(), mode)
 
     def _answerer(self, loaded: _Loaded, mode: str | None):
-        from czqa.answering.registry import modes
+        from czqa.answering.modes.registry import modes
 
         name = mode or self.default_mode
         found = loaded.answerers.get(name)
@@ -267,7 +283,7 @@ class QA:
         return self._query(self._current(), question, top_k=top_k)
 
     def _query(self, loaded: _Loaded, question: str, *, top_k: int | None):
-        from czqa.answering.registry import Query
+        from czqa.answering.modes.registry import Query
 
         q = self.validate(question)
         top_k = self._top_k(top_k)

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from czqa.answering.followup import Resolution
+from czqa.answering.followup.resolver import Resolution
 from czqa.types import Answer, Citation, Claim, Passage
 from czqa.web.render import (
     highlight,

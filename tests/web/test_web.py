@@ -10,7 +10,7 @@ import pytest
 from czqa.types import Answer, Delta
 from czqa.qa import QA
 from czqa.settings import Settings
-from czqa.answering.followup import Turn
+from czqa.answering.followup.resolver import Turn
 from czqa.web.chat import ChatSession
 
 CEO_Q = "Who replaced Changpeng Zhao as Binance's CEO?"
@@ -112,6 +112,11 @@ class _ScriptedQA:
         self.streamed.append((question, mode))
         yield Delta(text="draft ")
         yield self.answers[question].model_copy(update={"mode": mode})
+
+    def conversation(self, **options):
+        from czqa.answering.followup.conversation import conversation_over
+
+        return conversation_over(self, **options)
 
 
 @pytest.mark.parametrize(("typed_short", "rewrite_short", "searched"), [
@@ -231,7 +236,7 @@ def test_import_czqa_does_not_import_gradio():
     import subprocess
     import sys
 
-    code = "import sys, czqa, czqa.cli, czqa.web.render, czqa.answering.followup; print('gradio' in sys.modules)"
+    code = "import sys, czqa, czqa.cli, czqa.web.render, czqa.answering.followup.resolver; print('gradio' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.stdout.strip() == "False", r.stderr
 

@@ -1,7 +1,7 @@
 """Multi-turn evaluation (``eval/conversations.jsonl``): do follow-up rewrites ever hurt?
 
 Each conversation is replayed through the chat page's own follow-up path
-(:func:`czqa.answering.conversation.answer_followup`, remembering turns with ``next_turn``) three
+(:class:`czqa.answering.followup.conversation.Conversation`, the page's own conversation service) three
 ways: ``typed`` (no rewriting: each question as typed), ``rewrite`` (always search the rewrite)
 and ``best`` (the rewrite only when it helps). A follow-up turn is correct when an answerable
 one is answered with a reply containing a gold answer, or an unanswerable one is declined.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
 
-from czqa.answering.conversation import POLICIES, TYPED_MARGIN, Policy, answer_followup, next_turn
-from czqa.answering.followup import Turn
+from czqa.answering.followup.choice import POLICIES, TYPED_MARGIN, Policy
+from czqa.answering.followup.conversation import Conversation as Talk  # this module's Conversation is the eval file's
 from czqa.eval.dataset import SPLITS, load_jsonl, select_split
 from czqa.eval.metrics import contains_answer
 from czqa.types import Answer
@@ -171,11 +171,12 @@ def _memo(fn):
 
 def replay(conv: Conversation, *, ask, decide=None, policy: Policy, margin: float = TYPED_MARGIN) -> list[TurnOutcome]:
     """Ask the conversation's questions in order, the way the chat page does under ``policy``."""
-    turns: list[Turn] = []
+    talk = Talk(stream=lambda q: iter([ask(q)]), decide=decide or ask, decides_too=decide is None,
+                        policy=policy, margin=margin)
     out = []
     for i, t in enumerate(conv.turns):
-        choice, answer = answer_followup(t.question, turns, ask=ask, decide=decide, policy=policy, margin=margin)
-        turns.append(next_turn(choice, answer))
+        answer = talk.ask(t.question)
+        choice = talk.last.choice
         out.append(_outcome(i, t, answer, proposed=choice.proposed.resolved, searched=choice.searched.resolved, reason=choice.reason))
     return out
 

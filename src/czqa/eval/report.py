@@ -255,7 +255,7 @@ def _row(first: str, cells: Sequence[str]) -> str:
 
 def _generative(mode: str) -> bool:
     """Whether ``mode`` writes its own text (its reply checks are then worth reporting)."""
-    from czqa.answering.registry import modes
+    from czqa.answering.modes.registry import modes
 
     spec = modes().get(mode)
     return bool(spec and spec.generative)

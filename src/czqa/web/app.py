@@ -39,7 +39,7 @@ from fastapi.responses import HTMLResponse  # noqa: E402
 from starlette.middleware.cors import CORSMiddleware  # noqa: E402
 
 from czqa.errors import CzqaError  # noqa: E402
-from czqa.answering.registry import modes  # noqa: E402
+from czqa.answering.modes.registry import modes  # noqa: E402
 from czqa.qa import QA, available_modes  # noqa: E402
 from czqa.web.folder import FolderInfo  # noqa: E402
 from czqa.web.document import render_document, render_missing  # noqa: E402

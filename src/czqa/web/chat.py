@@ -1,8 +1,8 @@
 """One conversation turn of the chat page, free of Gradio so it can be tested in-process.
 
 :meth:`ChatSession.respond` is the page's whole behaviour for a submitted message: check the
-input, resolve a follow-up against the earlier turns (searching the rewrite only when it
-helps: :mod:`czqa.answering.conversation`), stream the reply (provisional text first when the
+input, then run the conversation service (:meth:`czqa.qa.QA.conversation`: a follow-up is
+resolved against the earlier turns and its rewrite searched only when it helps), stream the reply (provisional text first when the
 answer mode generates it), then replace it with the verified Answer and fill the Sources panel.
 It yields complete screen states, which the Gradio layer hands to its components unchanged.
 Chat messages are plain ``{"role", "content"}`` dicts with HTML content.
@@ -15,8 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from czqa.errors import CzqaError, InvalidQuestion, SettingsError
-from czqa.answering.conversation import choose_question, next_turn, not_again
-from czqa.answering.followup import Resolution, Turn, resolve_followup
+from czqa.answering.followup.resolver import Resolution, Turn
 from czqa.types import Answer, Delta
 from czqa.index.build import BuildReport
 from czqa.qa import QA, available_modes
@@ -84,7 +83,10 @@ class ChatSession:
     def respond(
         self, message: str | None, history: list[Message] | None, turns: list[Turn] | None, mode: str | None
     ) -> Iterator[Screen]:
-        """Yield the page's states while answering ``message``; the last one is final."""
+        """Yield the page's states while answering ``message``; the last one is final.
+
+        The conversation logic is :meth:`czqa.qa.QA.conversation`'s; the page only turns its
+        events into screens (it keeps the turns per visitor, in the page's state)."""
         history = list(history or [])
         turns = list(turns or [])
         mode = mode or available_modes(self.qa.settings)[0]
@@ -101,51 +103,32 @@ class ChatSession:
                 textbox=text if text.strip() else "",
             )
             return
-        resolution = resolve_followup(text, turns)
         user = {"role": "user", "content": render_user(text)}
-        yield Screen(
-            messages=[*history, user, {"role": "assistant", "content": render_searching(resolution=resolution)}],
-            sources_html=render_sources(None, sources=sources, resolution=resolution),
-            turns=turns,
-            textbox="",
-            resolution=resolution,
-        )
+        resolution = Resolution(asked=text, resolved=text)
         streamed = ""
         try:
-            # A rewritten follow-up is answered both ways by the default mode, and the better-
-            # supported question is kept; from here on ``resolution`` is what was really searched
-            # (as typed when the rewrite lost). Generating modes then stream only that question.
-            decider = self.qa.default_mode
-            choice = choose_question(resolution, decide=lambda q: self.qa.answer(q, mode=decider))
-            resolution = choice.searched
-            if choice.answer is not None and mode == decider:
-                events = iter([choice.answer])
-            else:
-                events = self.qa.stream(resolution.resolved, mode=mode)
-            for event in events:
-                if isinstance(event, Delta):
+            conversation = self.qa.conversation(mode=mode, turns=turns)
+            for event in conversation.stream(text):
+                if isinstance(event, Resolution):  # what is searched: first the reading, then the choice
+                    resolution = event
+                    yield Screen(
+                        messages=[*history, user, {"role": "assistant", "content": render_searching(resolution=resolution)}],
+                        sources_html=render_sources(None, sources=sources, resolution=resolution),
+                        turns=turns, textbox="", resolution=resolution,
+                    )
+                elif isinstance(event, Delta):
                     streamed += event.text
                     yield Screen(
                         messages=[*history, user, {"role": "assistant", "content": render_streaming(streamed, resolution=resolution)}],
                         sources_html=render_sources(None, sources=sources, resolution=resolution),
-                        turns=turns,
-                        textbox="",
-                        resolution=resolution,
+                        turns=turns, textbox="", resolution=resolution,
                     )
-                elif isinstance(event, Answer):
-                    event = not_again(text, turns, event)
-                    turn = next_turn(choice, event)
+                else:
+                    reply = {"role": "assistant", "content": render_answer(event, sources=sources, resolution=resolution)}
                     yield Screen(
-                        messages=[
-                            *history,
-                            user,
-                            {"role": "assistant", "content": render_answer(event, sources=sources, resolution=resolution)},
-                        ],
+                        messages=[*history, user, reply],
                         sources_html=render_sources(event, sources=sources, resolution=resolution),
-                        turns=[*turns, turn],
-                        textbox="",
-                        answer=event,
-                        resolution=resolution,
+                        turns=list(conversation.turns), textbox="", answer=event, resolution=resolution,
                     )
         except CzqaError as exc:
             yield self._failed(history, user, turns, str(exc), resolution)

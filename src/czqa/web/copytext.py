@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from czqa.answering.followup import Resolution
+from czqa.answering.followup.resolver import Resolution
 from czqa.types import DECLINED, Answer, Span
 from czqa.web.markup import fold, numbering, plain_label, readable, snippet
 from czqa.web.sources import SourceInfo

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 

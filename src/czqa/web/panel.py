@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
-from czqa.answering.followup import Resolution
+from czqa.answering.followup.resolver import Resolution
 from czqa.ingest.sentences import split_span
 from czqa.types import Answer, Citation, Passage
 from czqa.web.markup import esc, info_for, numbering, overlaps, readable, source_label

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from czqa.answering.followup import Resolution
+from czqa.answering.followup.resolver import Resolution
 from czqa.types import DECLINED, Answer, Citation
 from czqa.web.copytext import CLOSEST_MATCHES, reply_markdown
 from czqa.web.markup import Numbering, cite_link, esc, fold, merge_overlapping, numbering, readable, snippet, source_label

@@ -8,7 +8,7 @@ disk and float32 in memory; the frozen word embeddings are not in that file but 
 For each window the reader reports its best span (start and end logits summed, at most
 ``max_answer_pieces`` word pieces long), the "no answer" score (the same sum at [CLS]) and the
 answerability head's logit. How those become a decision is the answerer's job
-(:mod:`czqa.answering.reader.answerer`), with thresholds stored in ``reader.json``.
+(:mod:`czqa.answering.modes.reader`), with thresholds stored in ``reader.json``.
 """
 
 from __future__ import annotations

@@ -19,29 +19,7 @@ from czqa.errors import CzqaError, UsageError
 
 DEFAULT_EVAL_OUT = Path("eval/runs/latest")
 
-# Characters from documents that a terminal would act on instead of showing: C0 and C1 controls
-# (ESC starts colour, cursor and title sequences; CR overwrites the line) and the bidirectional
-# overrides that make text read differently from what it is. Newlines and tabs stay.
-_UNSAFE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)]}
-_UNSAFE |= {c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
-_UNSAFE[0x0D] = "\\r"
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with every character a terminal would act on written out visibly (ESC as
-    ``\\x1b``): quotes come from documents, and a document must not recolour, retitle or
-    rewrite the user's terminal. A CRLF line ending is just a line ending."""
-    return text.replace("\r\n", "\n").translate(_UNSAFE)
-
-
-def json_safe(text: str) -> str:
-    """JSON text with the C1 controls and bidirectional overrides escaped as ``\\uXXXX`` too
-    (JSON already escapes the C0 ones): the same data, nothing a terminal acts on."""
-    return "".join(f"\\u{ord(c):04x}" if ord(c) in _UNSAFE else c for c in text)
-
-
-def _say(text: str = "", *, end: str = "\n", file=None) -> None:
-    print(terminal_safe(text), end=end, file=file or sys.stdout, flush=True)
+from czqa.cli.output import json_safe, say as _say, terminal_safe  # noqa: F401  (tests import them from here)
 
 
 def _settings(args: argparse.Namespace, **extra):
@@ -97,6 +75,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json_safe(result.model_dump_json(indent=2)))
         return 0
+    show_answer(qa, result)
+    return 0
+
+
+def show_answer(qa, result) -> None:
+    """A reply as the terminal shows it: its text, and a decline's closest passages (file, line)."""
     _say(result.text)
     if result.abstained and result.passages:
         _say("\nClosest matches:")
@@ -104,68 +88,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
             snippet = " ".join(p.text.split())
             line = qa.corpus.texts.line(p.source, p.start)
             _say(f"  - {p.source}, line {line}: {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
-    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from czqa.eval import quality_gate, report
-    from czqa.eval.evaluation import evaluate, load_qa, select_split
-    from czqa.qa import QA, available_modes
+    from czqa.cli.evaluate import evaluate_command
 
-    if args.mode is not None and args.mode not in available_modes():
-        raise UsageError(f"Unknown answer mode {args.mode!r}; available: {', '.join(available_modes())}.")
-    if args.squad is not None:
-        return cmd_eval_squad(args)
-    if args.conversations is not None:
-        # Multi-turn: each conversation replayed without rewriting, always rewriting, and rewriting
-        # only when it helps (czqa.eval.conversations); the report goes to eval/runs/conversations.
-        from czqa.eval import conversation_report as conv_report
-        from czqa.eval.conversations import evaluate_conversations, load_conversations, select_conversations
-
-        convs = select_conversations(load_conversations(args.conversations), args.split, source=args.conversations)
-        out = args.out_dir if args.out_dir != DEFAULT_EVAL_OUT else Path("eval/runs/conversations")
-        progress = not args.quiet and sys.stderr.isatty()
-        run = evaluate_conversations(QA(_settings(args)), convs, mode=args.mode, top_k=args.top_k, conversations_file=args.conversations, split=args.split, progress=progress)
-        print(conv_report.terminal_summary(run, conv_report.write_report(run, out)))
-        return 0
-    if args.write_baseline and args.split != "test":
-        raise UsageError("--write-baseline records the test split; run it with --split test.")
-    records = select_split(load_qa(args.qa), args.split, source=args.qa)
-    qa = QA(_settings(args))
-    progress = not args.quiet and sys.stderr.isatty()
-    run = evaluate(qa, records, mode=args.mode, top_k=args.top_k, progress=progress, qa_file=args.qa, split=args.split)
-    baseline_path = args.qa.parent / quality_gate.BASELINE_NAME
-    note = _baseline_note(run, baseline_path) if args.split == "test" and not args.write_baseline else None
-    paths = report.write_all(run, args.out_dir, baseline_note=note)
-    print(report.terminal_summary(run, paths))
-    if note:
-        print(note)
-    if args.write_baseline:
-        quality_gate.write_baseline(run, baseline_path)
-        print(f"Recorded these test-split metrics as the quality-gate baseline in {baseline_path}; commit it.")
-    return 0
+    return evaluate_command(args)
 
 
-def cmd_eval_squad(args: argparse.Namespace) -> int:
-    """Open-corpus SQuAD: write the file's articles as documents, index them, ask every question."""
-    from czqa.eval import squad
-
-    if not args.squad.is_file():
-        raise UsageError(f"--squad {args.squad}: no such file")
-    out = args.out_dir if args.out_dir != DEFAULT_EVAL_OUT else Path("eval/runs/squad")
-    settings = _settings(args)
-    progress = not args.quiet and sys.stderr.isatty()
-    result = squad.run(args.squad, out, settings=settings, mode=args.mode, limit=args.limit, calibrate=args.calibrate, progress=progress)
-    written = squad.write_report(result, out, title=args.squad.name)
-    print("\n".join(squad.summary_lines(result)))
-    print("Wrote " + ", ".join(str(p) for p in written))
-    if args.calibrate:
-        from czqa.answering.reader.model import CONFIG_FILE, WEIGHTS_DIR
-
-        path = (settings.reader.weights_dir or WEIGHTS_DIR) / CONFIG_FILE
-        squad.store_threshold(result, path, source=args.squad.name)
-        print(f"Calibrated decline threshold {result.threshold:.4f} written to {path}")
-    return 0
+EVAL_JOBS = ("qa", "squad", "conversations")
 
 
 def cmd_train_reader(args: argparse.Namespace) -> int:
@@ -201,21 +132,6 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     return 0
 
 
-def _baseline_note(run, path: Path) -> str | None:
-    from czqa.eval import quality_gate
-
-    if not path.exists():
-        return None
-    baseline = quality_gate.load_baseline(path)
-    why = quality_gate.incomparable(baseline, run)
-    if why:
-        return f"Baseline {path}: not compared ({why})."
-    found = quality_gate.regressions(baseline.metrics, run.summary)
-    if not found:
-        return f"Baseline {path}: no gated metric fell more than its margin."
-    return f"Baseline {path}: REGRESSED: " + "; ".join(found) + "."
-
-
 def cmd_schema(args: argparse.Namespace) -> int:
     """The JSON Schema of an Answer: what ``czqa ask --json`` prints, field by field."""
     import json
@@ -224,6 +140,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(Answer.model_json_schema(mode="serialization"), indent=2))
     return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from czqa.cli.chat import chat
+
+    return chat(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -270,9 +192,25 @@ def build_parser() -> argparse.ArgumentParser:
     _corpus_options(p_ask)
     p_ask.set_defaults(func=cmd_ask)
 
-    p_eval = sub.add_parser(
-        "eval", help="score answers on the evaluation questions; write report.md, metrics.json and a chart"
+    p_chat = sub.add_parser(
+        "chat", help="a conversation in the terminal: one question per line, follow-ups understood",
+        description="Ask questions one per line (typed, or piped in); a follow-up such as \"When did he "
+        "take over?\" is read against the earlier answers, and the question searched is shown as "
+        "\"Understood as …\". An empty line or end of input ends it; /reset forgets the conversation.",
     )
+    p_chat.add_argument("--top-k", type=_top_k, metavar="N", help="passages to retrieve, 1 to 50 (default 5)")
+    p_chat.add_argument("--mode", default=None, help="answer mode: reader (default), extractive, or llm")
+    _corpus_options(p_chat)
+    p_chat.set_defaults(func=cmd_chat)
+
+    p_eval = sub.add_parser(
+        "eval", help="score answers on the evaluation questions; write report.md, metrics.json and a chart",
+        description="czqa eval [qa|squad|conversations] [FILE]: the seeds' question file (default), an open-corpus "
+        "SQuAD 2.0 run over a SQuAD-format file, or multi-turn follow-ups. The flags --qa, --squad and "
+        "--conversations do the same.",
+    )
+    p_eval.add_argument("job", nargs="?", choices=EVAL_JOBS, help="what to evaluate (default: qa)")
+    p_eval.add_argument("file", nargs="?", type=Path, help="its file (qa: eval/qa.jsonl; conversations: eval/conversations.jsonl; squad: required)")
     p_eval.add_argument("--qa", type=Path, metavar="FILE", default=_default_qa_file(), help="question file (default: eval/qa.jsonl)")
     p_eval.add_argument("--split", choices=("dev", "test", "all"), default="test", help="which questions (default: test)")
     p_eval.add_argument("--mode", metavar="MODE", default=None, help="answer mode, one of czqa.qa.available_modes() (default: the first, reader)")

@@ -68,7 +68,7 @@ def test_a_value_question_gets_a_value(planted):
 def test_no_pass_over_every_chunk_while_coverage_has_no_weight(planted, monkeypatch):
     """The question-coverage term was calibrated to weight 0: building its idf table over the whole
     corpus at load (seconds at 100k chunks) and per window is then wasted work."""
-    import czqa.answering.reader.answerer as module
+    import czqa.answering.modes.reader as module
 
     def refuse(*args, **kwargs):
         raise AssertionError("DocumentFrequencies built although coverage has no weight")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from czqa.answering.followup import Turn, resolve_followup
-from czqa.answering.followup_referents import looks_like_value, salience, subject_first, things
+from czqa.answering.followup.resolver import Turn, resolve_followup
+from czqa.answering.followup.referents import looks_like_value, salience, subject_first, things
 from czqa.answering.names import find_names
 
 
@@ -14,7 +14,7 @@ def test_the_subject_of_the_previous_question_outranks_the_source_it_cites():
     history = [Turn(question="According to The Daily Ledger, when did Acme begin courting regulators?", short_answer="in 2021")]
     r = resolve_followup("What did it form then?", history)
     # "Daily Ledger" reads as a person's name by its shape; the subject wins, and a date is no value.
-    # "then" is the previous answer's time (czqa.answering.followup_anaphora), tried first.
+    # "then" is the previous answer's time (czqa.answering.followup.anaphora), tried first.
     assert r.resolved == "What did Acme form in 2021?"
     assert [a.question for a in r.alternatives] == ["What did Acme form then?"]
 

@@ -28,8 +28,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from czqa.answering.followup import Resolution, Substitution, Turn, resolve_followup
-from czqa.answering.followup_frames import DETERMINERS, PREPS, parse_frame
+from czqa.answering.followup.resolver import Resolution, Substitution, Turn
+from czqa.answering.followup.frames import DETERMINERS, PREPS, parse_frame
 from czqa.answering.names import MONTHS
 from czqa.types import Answer
 
@@ -315,28 +315,6 @@ def not_again(question: str, turns: Sequence[Turn], answer: Answer) -> Answer:
             "they don't say who or what else."
         ),
     })
-
-
-def answer_followup(
-    question: str,
-    turns: Sequence[Turn],
-    *,
-    ask: Ask,
-    decide: Ask | None = None,
-    policy: Policy = "best",
-    margin: float = TYPED_MARGIN,
-) -> tuple[Choice, Answer]:
-    """Resolve ``question`` against ``turns``, choose what to search, and answer it with ``ask``.
-
-    ``decide`` compares the two questions (default: ``ask`` itself, whose answer is then reused,
-    so a rewritten follow-up costs two answers and any other question one). Pass the default
-    mode's answering as ``decide`` when ``ask`` generates text: the comparison stays cheap and
-    only the chosen question is generated.
-    """
-    choice = choose_question(resolve_followup(question, turns), decide=decide or ask, policy=policy, margin=margin)
-    if choice.answer is not None and decide is None:
-        return choice, not_again(question, turns, choice.answer)
-    return choice, not_again(question, turns, ask(choice.searched.resolved))
 
 
 def next_turn(choice: Choice, answer: Answer) -> Turn:

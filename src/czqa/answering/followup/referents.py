@@ -1,6 +1,6 @@
 """Which earlier thing a pronoun most likely stands for, beyond "the most recent fitting name".
 
-:mod:`czqa.answering.followup` ranks an earlier turn's names by how well their kind fits the
+:mod:`czqa.answering.followup.resolver` ranks an earlier turn's names by how well their kind fits the
 pronoun and then by recency. Three habits of conversation that ranking misses:
 
 * the **subject** of a question is what a later "it" usually continues ("According to The Wall
@@ -12,7 +12,7 @@ pronoun and then by recency. Three habits of conversation that ranking misses:
   thing asked about (:func:`looks_like_value`);
 * a thing named by a **common noun** has no capitalized name to find ("What was the salon's
   theme?" "And where was it held?"): the previous question's definite noun phrase is offered
-  as another reading (:func:`things`), and :mod:`czqa.answering.conversation` keeps the
+  as another reading (:func:`things`), and :mod:`czqa.answering.followup.choice` keeps the
   better-supported one.
 """
 

@@ -85,9 +85,9 @@ _MODES: dict[str, ModeSpec] = {}
 #: The built-in modes, in the order they are listed; the first available one is the default.
 #: Each module registers its mode when imported; a plug-in mode registers itself and follows.
 BUILTIN = {
-    "reader": "czqa.answering.reader.answerer",
-    "extractive": "czqa.answering.extractive",
-    "llm": "czqa.answering.llm.mode",
+    "reader": "czqa.answering.modes.reader",
+    "extractive": "czqa.answering.modes.extractive",
+    "llm": "czqa.answering.modes.llm",
 }
 _builtin_loaded = False
 

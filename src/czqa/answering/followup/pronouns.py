@@ -1,6 +1,6 @@
 """The pronouns a follow-up may use, and what each can stand for.
 
-:mod:`czqa.answering.followup` replaces a pronoun with the earlier name it means; this module
+:mod:`czqa.answering.followup.resolver` replaces a pronoun with the earlier name it means; this module
 says which words are pronouns at all (not "He" starting the name "He Yi", not the dummy "it" of
 "is it true that"), which kind of name each can take, and the form the name takes in its place
 ("his" -> "Ming Yao's").

@@ -1,4 +1,4 @@
-"""Choosing among a follow-up's readings and the question as typed (czqa.answering.conversation):
+"""Choosing among a follow-up's readings and the question as typed (czqa.answering.followup.choice):
 several readings, answers that only repeat the referent, the kind of answer asked for, and
 rewrites whose answers say nothing about what the question itself asked."""
 
@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from czqa.answering.conversation import (
-    answer_followup,
+from czqa.answering.followup.choice import (
     best_reading,
     choose_question,
     fits,
@@ -16,7 +15,8 @@ from czqa.answering.conversation import (
     prefer_rewrite,
     restates,
 )
-from czqa.answering.followup import Reading, Resolution, Turn
+from czqa.answering.followup.resolver import Reading, Resolution, Turn
+from czqa.answering.followup.conversation import answer_followup
 from czqa.types import Answer, Citation, Claim
 
 

@@ -23,17 +23,17 @@ What is resolved:
 - follow-ups that leave out the previous question's frame rather than a name: a bare
   wh-fragment ("When?", "How many charges?", "When was that?"), a phrase without a name ("And
   in forfeitures?", "What about the head of marketing?", "The fine?"): see
-  :mod:`czqa.answering.followup_frames`.
+  :mod:`czqa.answering.followup.frames`.
 - an "it"/"he" whose antecedent is what an earlier which- or who-question asked about, which
   no name stands for ("What did it provide?" -> "What did the company that Ming Yao joined
   ... provide?").
 
 Several readings may fit ("How much was it?": the amount Acme invested, or Acme itself): the
 first is ``resolved`` and the others ``alternatives``, each with what it was taken to be
-about, and :mod:`czqa.answering.conversation` answers them all and keeps the best-supported one.
+about, and :mod:`czqa.answering.followup.choice` answers them all and keeps the best-supported one.
 
 Names are found by capitalization (no NER model offline), their kind from their shape; which
-earlier thing a pronoun means is ranked in :mod:`czqa.answering.followup_referents`. Expletive
+earlier thing a pronoun means is ranked in :mod:`czqa.answering.followup.referents`. Expletive
 "it" ("Is it true that ...", "When did it happen?") is left alone.
 """
 
@@ -45,10 +45,10 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from czqa.answering.followup_anaphora import SEQUEL, answer_phrase_reading, sequel_rewrite, time_reading
-from czqa.answering.followup_frames import describe, fragment_rewrite, phrase_rewrites, plural_wh_noun
-from czqa.answering.followup_pronouns import PRONOUN, PRONOUNS, fits, form, her_is_possessive, is_expletive_it, is_name
-from czqa.answering.followup_referents import looks_like_value, salience, subject_first, things
+from czqa.answering.followup.anaphora import SEQUEL, answer_phrase_reading, sequel_rewrite, time_reading
+from czqa.answering.followup.frames import describe, fragment_rewrite, phrase_rewrites, plural_wh_noun
+from czqa.answering.followup.pronouns import PRONOUN, PRONOUNS, fits, form, her_is_possessive, is_expletive_it, is_name
+from czqa.answering.followup.referents import looks_like_value, salience, subject_first, things
 from czqa.answering.names import MONTHS, Name, find_names
 
 LOOKBACK_TURNS = 3
@@ -106,7 +106,7 @@ class Resolution(BaseModel):
 
     ``alternatives`` are other readings worth trying when the first may be wrong ("How much was
     it?" as "How much did Acme invest ...?" or as "How much was Acme?"): the chooser in
-    :mod:`czqa.answering.conversation` answers them too and keeps the best-supported one.
+    :mod:`czqa.answering.followup.choice` answers them too and keeps the best-supported one.
     """
 
     model_config = ConfigDict(frozen=True)

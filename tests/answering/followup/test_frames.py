@@ -1,4 +1,4 @@
-"""Follow-ups that leave out the previous question's frame (czqa.answering.followup_frames), and
+"""Follow-ups that leave out the previous question's frame (czqa.answering.followup.frames), and
 how resolve_followup offers them: wh-fragments, phrase ellipsis, bare noun phrases, and "it"
 described by the question that introduced it."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from czqa.answering.followup import Turn, resolve_followup
-from czqa.answering.followup_frames import describe, fragment_rewrite, parse_frame, phrase_rewrites
+from czqa.answering.followup.resolver import Turn, resolve_followup
+from czqa.answering.followup.frames import describe, fragment_rewrite, parse_frame, phrase_rewrites
 
 # --- reading a question's frame ----------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Follow-ups that point back at the previous answer with a word that is not a pronoun.
 
-:mod:`czqa.answering.followup` fills in "he" and "it" with a name, and
-:mod:`czqa.answering.followup_frames` rebuilds a fragment from the previous question's frame.
+:mod:`czqa.answering.followup.resolver` fills in "he" and "it" with a name, and
+:mod:`czqa.answering.followup.frames` rebuilds a fragment from the previous question's frame.
 Three more kinds of reference stand for what the previous turn *answered*, and searching them as
 typed finds nothing in particular:
 
@@ -13,7 +13,7 @@ typed finds nothing in particular:
   explore?" after the answer "a dedicated team" asks about "the dedicated team".
 
 Each returns a proposal or None. A proposal is only a reading: the chooser in
-:mod:`czqa.answering.conversation` keeps it only when it is answered with more support than the
+:mod:`czqa.answering.followup.choice` keeps it only when it is answered with more support than the
 question as typed, so a wrong reading costs one more answer, not a wrong reply.
 """
 

@@ -1,6 +1,6 @@
 """The ``llm`` answer mode: a local language model writes the reply, verified before it is shown.
 
-Registered with :mod:`czqa.answering.registry`; listed only where a backend is set up (llama.cpp
+Registered with :mod:`czqa.answering.modes.registry`; listed only where a backend is set up (llama.cpp
 with a GGUF model, or an OpenAI-compatible server). When nothing in the model's reply survives
 verification, the default mode's answer is shown instead, with a note saying so.
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from czqa.answering.llm.backends import make_backend, unavailable_reason
 from czqa.answering.llm.generative import GenerativeAnswerer
 from czqa.answering.llm.prompting import load_templates
-from czqa.answering.registry import Corpus, ModeSpec, Query, register
+from czqa.answering.modes.registry import Corpus, ModeSpec, Query, register
 from czqa.types import Answer, Delta
 
 

@@ -9,7 +9,7 @@ import pytest
 
 PROGRAM = """
 import {first}
-from czqa.answering.registry import modes
+from czqa.answering.modes.registry import modes
 from czqa.qa import available_modes
 from czqa.settings import Settings
 print(",".join(modes()))
@@ -17,8 +17,8 @@ print(available_modes(Settings())[0])
 """
 
 
-@pytest.mark.parametrize("first", ["czqa.answering.extractive", "czqa.answering.llm.mode", "czqa.answering.reader.answerer",
-                                   "czqa.answering.registry", "czqa"])
+@pytest.mark.parametrize("first", ["czqa.answering.modes.extractive", "czqa.answering.modes.llm", "czqa.answering.modes.reader",
+                                   "czqa.answering.modes.registry", "czqa"])
 def test_importing_any_mode_first_lists_every_mode_with_the_reader_as_default(first):
     out = subprocess.run([sys.executable, "-c", PROGRAM.format(first=first)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-1500:]
@@ -27,7 +27,7 @@ def test_importing_any_mode_first_lists_every_mode_with_the_reader_as_default(fi
 
 
 def test_a_plug_in_mode_follows_the_built_ins_and_says_what_it_is():
-    from czqa.answering.registry import ModeSpec, _MODES, modes, register
+    from czqa.answering.modes.registry import ModeSpec, _MODES, modes, register
 
     spec = register(ModeSpec(name="echo-test", description="repeats the question", factory=lambda corpus: None, generative=True))
     try:

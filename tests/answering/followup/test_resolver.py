@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from czqa.answering.followup import Turn, resolve_followup
+from czqa.answering.followup.resolver import Turn, resolve_followup
 from czqa.answering.names import find_names as entities
 
 FOUNDER = Turn(question="Who founded Binance?", short_answer="Changpeng Zhao")
@@ -162,15 +162,15 @@ def test_date_ellipsis_without_a_date_to_replace_adds_one():
     assert resolve_followup("And in 2021?", [FOUNDER]).resolved == "Who founded Binance in 2021?"
 
 
-# --- choosing between the typed and the rewritten question (czqa.answering.conversation) --------
+# --- choosing between the typed and the rewritten question (czqa.answering.followup.choice) --------
 
-from czqa.answering.conversation import (  # noqa: E402
+from czqa.answering.followup.choice import (  # noqa: E402
     TYPED_MARGIN,
-    answer_followup,
     choose_question,
     next_turn,
     prefer_rewrite,
 )
+from czqa.answering.followup.conversation import answer_followup
 from czqa.types import Answer  # noqa: E402
 
 TYPED = "When did he take over?"

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from czqa.answering.reader.model import ReaderUnavailable, SpanScore, WEIGHTS_DIR, shared_reader
-from czqa.answering.registry import Corpus, ModeSpec, Query, register, single_answer
+from czqa.answering.modes.registry import Corpus, ModeSpec, Query, register, single_answer
 from czqa.answering.spans import answer_type, fits, normalize_value, same_kind
 from czqa.ingest.readable import readable
 from czqa.retrieve.lexical import DocumentFrequencies, terms

@@ -1,6 +1,6 @@
 """Follow-ups that leave out more than a name: the previous question's frame, carried over.
 
-:mod:`czqa.answering.followup` fills in a pronoun with the name it stands for. Many follow-ups
+:mod:`czqa.answering.followup.resolver` fills in a pronoun with the name it stands for. Many follow-ups
 have no pronoun to fill: what they leave out is the previous question's predicate. "When?"
 after "Where did she serve her sentence?" asks when she served it; "And in forfeitures?" after
 "How much did Acme agree to pay in fines?" asks how much it agreed to pay in forfeitures; "And
@@ -21,7 +21,7 @@ It also describes what a which-question asked about ("Which firm invested in Acm
 that invested in Acme"), for an "it" whose antecedent was never named by a name.
 
 Everything here is plain string work on English questions (no parser is available offline); it
-proposes, and :mod:`czqa.answering.conversation` keeps a proposal only when it answers better.
+proposes, and :mod:`czqa.answering.followup.choice` keeps a proposal only when it answers better.
 """
 
 from __future__ import annotations

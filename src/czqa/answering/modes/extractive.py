@@ -34,7 +34,7 @@ from czqa.retrieve.lexical import terms
 from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
 from czqa.retrieve.retriever import Hit
 from czqa.answering.spans import AnswerType, Found, answer_type, find_spans, lowercase_words, normalize_value
-from czqa.answering.registry import CANDIDATE_CHUNKS, Corpus, ModeSpec, Query, register, single_answer
+from czqa.answering.modes.registry import CANDIDATE_CHUNKS, Corpus, ModeSpec, Query, register, single_answer
 
 DENSE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.3

@@ -1,13 +1,13 @@
 """Follow-ups that point back at the previous answer without a pronoun
-(czqa.answering.followup_anaphora): "then" after a when-question, "and after that?", "that team";
+(czqa.answering.followup.anaphora): "then" after a when-question, "and after that?", "that team";
 and how resolve_followup offers them."""
 
 from __future__ import annotations
 
 import pytest
 
-from czqa.answering.followup import Turn, resolve_followup
-from czqa.answering.followup_anaphora import answer_phrase_reading, sequel_rewrite, time_phrase, time_reading
+from czqa.answering.followup.resolver import Turn, resolve_followup
+from czqa.answering.followup.anaphora import answer_phrase_reading, sequel_rewrite, time_phrase, time_reading
 
 
 @pytest.mark.parametrize(
