@@ -75,3 +75,21 @@ def test_answering_is_split_by_role():
     assert len(top) <= 6, top
     assert {p.name for p in (SRC / "answering").iterdir() if p.is_dir() and p.name != "__pycache__"} == {
         "modes", "followup", "reader", "llm"}
+
+
+# Names, tickers and places of the bundled seeds: the library must work on any corpus, so none of
+# them may steer it, not even as a docstring's example (tests and eval files may use them).
+SEED_NAMES = ("Binance", "Changpeng", "Zhao", "Teng", "He Yi", "Ming Yao", "Yao Ming", "MGX", "Xierqi",
+              "OKCoin", "OKEX", "Lompoc", "Trump", "BNB", "USDT", "BTC", "Xiaohongshu", "Yiquan", "Christie")
+
+
+def test_no_corpus_names_in_the_library():
+    import re
+
+    found = []
+    for path in sorted(SRC.rglob("*")):
+        if path.suffix not in (".py", ".js", ".css", ".txt") or "weights" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        found += [f"{path.relative_to(SRC)}: {n}" for n in SEED_NAMES if re.search(rf"\b{re.escape(n)}\b", text)]
+    assert not found, found

@@ -3,7 +3,7 @@
 Answer spans (a "who" question's person) and follow-up referents ("he" → the person named
 earlier) both need names, and no NER model is available offline, so both read this module. A
 name is a run of capitalized words joined by single spaces (or a connector such as "van" or
-"bin" between two of them); a possessive ending ends it ("Yao Ming’s Early-Stage Startup"
+"bin" between two of them); a possessive ending ends it ("Weber Jonas’s Early-Stage Startup"
 holds two); question words, pronouns, function words, months and weekdays that merely start a
 sentence with a capital are skipped. Each name gets a guess at its kind from its shape.
 """
@@ -57,7 +57,7 @@ class Name:
 
 
 def is_initials(word: str) -> bool:
-    """Two capitals standing for a person ("MY"), not an abbreviation ("US")."""
+    """Two capitals standing for a person ("JW"), not an abbreviation ("US")."""
     return len(word) == 2 and word.isalpha() and word.isupper() and word not in NOT_INITIALS
 
 
@@ -89,7 +89,7 @@ def _starts_name(word: str, following: str) -> bool:
         return False
     if word not in NOT_NAME:
         return True
-    # "He Yi" is a name; "He said" is not.
+    # "He Lin" is a name; "He said" is not.
     return word == "He" and following[:1].isupper() and following not in NOT_NAME
 
 

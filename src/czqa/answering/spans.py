@@ -4,7 +4,7 @@ The extractive mode (and the LLM mode's check) find short answers by type: the q
 says the type (who -> person, when -> date, how much -> amount, ...), and typed spans are found
 in the chosen sentence, with regular expressions for values and the shared name finder
 (:mod:`czqa.answering.names`) for people. A span only counts if it is
-not already in the question (asking "When did MY meet He Li?" must not answer "He Li").
+not already in the question (asking "When did JW meet He Li?" must not answer "He Li").
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ _NOT_PERSON = NOT_NAME | frozenset(
 )
 
 
-# How a word of a person's name is written: "Teng", "O'Brien", "Jean-Luc", an initial "J.".
+# How a word of a person's name is written: "Lindqvist", "O'Brien", "Jean-Luc", an initial "J.".
 _NAME_WORD = re.compile(r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?|[A-Z]\.?")
 
 _CALENDAR = frozenset(re.findall(r"[A-Z][a-z]+", _MONTH)) | WEEKDAYS
@@ -93,7 +93,7 @@ _OPEN_CUE = re.compile(r"\b(?:what|which|why|how)\b")
 def answer_type(question: str) -> AnswerType | None:
     """The type of short answer a question asks for, or None for open questions.
 
-    The question's *leading* interrogative decides: in "Which wallet company did MY join when he
+    The question's *leading* interrogative decides: in "Which wallet company did JW join when he
     first entered crypto?" the "when" opens a subordinate clause, and the question asks for a
     company, not a date. So the cue that starts earliest wins, and an open "what/which/why/how"
     before every typed cue makes the question open.
@@ -208,7 +208,7 @@ def _people(text: str, question: str, common: frozenset[str]) -> list[Found]:
     for name in find_names(text):
         owned = previous_end is not None and re.fullmatch(r"[’']s? ", text[previous_end : name.start]) is not None
         previous_end = name.end
-        # What a possessive name owns ("Ming Yao’s Early-Stage Startup") is a thing, not a person.
+        # What a possessive name owns ("Jonas Weber’s Early-Stage Startup") is a thing, not a person.
         # Organizations stay: "what is the name of ..." asks for either.
         if owned:
             continue

@@ -2,7 +2,7 @@
 
 It runs the same conversation service as the chat page (:meth:`czqa.qa.QA.conversation`), so a
 follow-up ("When did he take over?") is read against the earlier answers and the question really
-searched is shown ("Understood as: When did Richard Teng take over?"). Typed at a terminal it
+searched is shown ("Understood as: When did Nora Lindqvist take over?"). Typed at a terminal it
 prompts, and an empty line ends it; piped, it reads every line (blank ones skipped), echoes each
 question before its answer, and ends with the input. A question that cannot be asked (too long,
 no words) is refused on its own line and the conversation goes on; ``/reset`` forgets it.

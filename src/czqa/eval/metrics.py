@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 # Typographic punctuation the seeds use; SQuAD's list is ASCII only, so curly quotes and dashes
-# would otherwise survive normalization and make "Teng”" differ from "Teng".
+# would otherwise survive normalization and make "Lindqvist”" differ from "Lindqvist".
 _PUNCTUATION = frozenset(string.punctuation) | {"“", "”", "‘", "’", "—", "–", "…"}
 
 Span = tuple[str, int, int]  # (source file, start, end)

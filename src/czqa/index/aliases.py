@@ -1,16 +1,16 @@
-"""Names that the documents use for the same entity: "Ming Yao (MY)", "Yao Ming".
+"""Names that the documents use for the same entity: "Jonas Weber (JW)", "Weber Jonas".
 
-Questions say "MY" where one article says "Yao Ming" and another "Ming Yao (MY)"; without
-knowing these are one person, BM25 ranks every passage that happens to spell "MY" above the
-passage that answers, and the answerer offers "Yao Ming" as the person a question about MY is
+Questions say "JW" where one article says "Weber Jonas" and another "Jonas Weber (JW)"; without
+knowing these are one person, BM25 ranks every passage that happens to spell "JW" above the
+passage that answers, and the answerer offers "Weber Jonas" as the person a question about JW is
 looking for. The aliases are read from the documents themselves, with two general
 rules (no per-corpus list):
 
 - an abbreviation defined in parentheses, "Long Form Words (LFW)", accepted when the
   abbreviation's letters can be matched, in order, in the long form with the first letter at a
   word start (Schwartz & Hearst, 2003);
-- a two-word capitalized name that also occurs with its words swapped ("Ming Yao" /
-  "Yao Ming"): family-name-first and given-name-first spellings of one person.
+- a two-word capitalized name that also occurs with its words swapped ("Jonas Weber" /
+  "Weber Jonas"): family-name-first and given-name-first spellings of one person.
 
 An abbreviation means what the document that defines it says: "John Smith (JS)" in one file and
 "Jane Smith (JS)" in another are two people, and neither file's passages are rewritten with the
@@ -178,8 +178,8 @@ class AliasTable:
         """``text`` with every alias replaced by its entity's canonical form (for matching only);
         ``source``: the document the text is from (its own abbreviations apply), None for a question.
 
-        Replacing rather than appending matters: "MY" stays one entity, so a passage that says
-        "MY" five times does not outrank, on that name alone, the passage that says "Yao".
+        Replacing rather than appending matters: "JW" stays one entity, so a passage that says
+        "JW" five times does not outrank, on that name alone, the passage that says "Weber".
         """
         if not self._lengths:
             return text

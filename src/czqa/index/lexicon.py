@@ -52,7 +52,7 @@ def terms(text: str) -> list[str]:
 
 def lowercase_words(texts: Iterable[str]) -> frozenset[str]:
     """Words the documents also write in lower case: "Prison", "Federal", "Crime" are words,
-    not names, so "Lompoc Federal Prison" is no person. Real names ("Richard Teng") only ever
+    not names, so "Harlow County Prison" is no person. Real names ("Nora Lindqvist") only ever
     appear capitalized. Links and slugs ("/highlights-from-richard-tengs-ama") are skipped:
     a name is lower-cased there."""
     words: set[str] = set()

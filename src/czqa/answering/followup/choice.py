@@ -205,7 +205,7 @@ def _norm(text: str) -> str:
 
 def restates(answer: Answer, about: Sequence[str]) -> bool:
     """Whether an answer only names what its question was taken to be about: "What did Acme
-    later become?" answered "Acme" (or "the exchange Ming Yao left" answered with that exchange)
+    later become?" answered "Acme" (or "the exchange Jonas Weber left" answered with that exchange)
     says nothing new, however confident the reader is."""
     if answer.abstained or not answer.short_answer:
         return False

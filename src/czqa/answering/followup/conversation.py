@@ -5,7 +5,7 @@ way, so they run this one service (from ``QA.conversation()``) instead of each w
 choose → answer → "not again" → next turn itself:
 
 1. the question is resolved against the earlier turns ("When was he sentenced?" → "When was
-   Changpeng Zhao sentenced?"), and that reading is announced first (a :class:`Resolution`
+   Mira Talvik sentenced?"), and that reading is announced first (a :class:`Resolution`
    event: the page shows "Searching for …", the terminal "Understood as …");
 2. when it was rewritten, the deciding mode answers the rewrite and the question as typed, and
    the better-supported one is searched (:func:`~czqa.answering.followup.choice.choose_question`);

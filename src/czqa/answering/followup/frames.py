@@ -70,7 +70,7 @@ _AMOUNT = re.compile(r"^(?:and\s+)?(?P<wh>how\s+(?:much|many))\s+(?:was|is|were|
 
 @dataclass(frozen=True)
 class Frame:
-    """A wh-question taken apart: "Which firm | did Ming Yao join ...".
+    """A wh-question taken apart: "Which firm | did Jonas Weber join ...".
 
     ``wh`` is the wh-phrase with any preposition before it and the noun it asks about ("In which
     state", "How many charges"), ``head`` its wh-word, ``noun`` that noun ("state"), ``rest``
@@ -268,8 +268,8 @@ def plural_wh_noun(question: str) -> str | None:
 
 def describe(question: str) -> tuple[str, bool] | None:
     """What a which- or who-question asked about, as a noun phrase, and whether that is a person:
-    "Which firm invested in Acme?" -> "the firm that invested in Acme"; "Which firm did Ming Yao
-    join in 2014?" -> "the firm that Ming Yao joined in 2014"; "Who did the governor pardon?" -> "the
+    "Which firm invested in Acme?" -> "the firm that invested in Acme"; "Which firm did Jonas Weber
+    join in 2014?" -> "the firm that Jonas Weber joined in 2014"; "Who did the governor pardon?" -> "the
     person that the governor pardoned". None for other questions."""
     frame = parse_frame(question)
     if frame is None or not frame.rest:
@@ -284,7 +284,7 @@ def describe(question: str) -> tuple[str, bool] | None:
         return f"the {noun} that {frame.rest}", person
     words = frame.rest.split()
     if words[0].lower() == "did" and len(words) >= 3:
-        # "did Ming Yao join after ..." -> "Ming Yao joined after ...": the subject is one capitalized
+        # "did Jonas Weber join after ..." -> "Jonas Weber joined after ...": the subject is one capitalized
         # run, or "the"/"a" and the word after it.
         k = 1
         if words[1].lower() in ("the", "a", "an"):

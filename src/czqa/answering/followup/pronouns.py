@@ -1,9 +1,9 @@
 """The pronouns a follow-up may use, and what each can stand for.
 
 :mod:`czqa.answering.followup.resolver` replaces a pronoun with the earlier name it means; this module
-says which words are pronouns at all (not "He" starting the name "He Yi", not the dummy "it" of
+says which words are pronouns at all (not "He" starting the name "He Lin", not the dummy "it" of
 "is it true that"), which kind of name each can take, and the form the name takes in its place
-("his" -> "Ming Yao's").
+("his" -> "Jonas Weber's").
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def her_is_possessive(question: str, match: re.Match) -> bool:
 
 
 def is_name(question: str, match: re.Match) -> bool:
-    """"He" starting a name ("He Yi"), not the pronoun."""
+    """"He" starting a name ("He Lin"), not the pronoun."""
     if match.group(1) != "He":
         return False
     names = find_names(question[match.start() :])

@@ -4,7 +4,7 @@
 pronoun and then by recency. Three habits of conversation that ranking misses:
 
 * the **subject** of a question is what a later "it" usually continues ("According to The Wall
-  Street Journal, when did Binance begin ...?" "What did it form then?": Binance, not the
+  Courier, when did Acme begin ...?" "What did it form then?": Acme, not the
   newspaper): names right after the question's auxiliary verb come first, names of sources
   ("according to X", "in X's article") last (:func:`subject_first`);
 * an answer is a **value** only when it looks like one (an amount, a number): "it" after "$4.3
@@ -80,6 +80,6 @@ def things(question: str, *, plural: bool) -> list[str]:
 
 
 def salience(question: str, names: Sequence[Name]) -> dict[str, int]:
-    """A bonus to each name's fit for a later pronoun (:func:`_role`), so the subject "Binance"
-    (a name of unknown kind) outranks "The Wall Street Journal" it was read in."""
+    """A bonus to each name's fit for a later pronoun (:func:`_role`), so the subject "Acme"
+    (a name of unknown kind) outranks "The Daily Courier" it was read in."""
     return {n.text: _role(question, n) for n in names}

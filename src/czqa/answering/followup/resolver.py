@@ -2,7 +2,7 @@
 
 Retrieval sees one question at a time, so "When was he sentenced?" has nothing to search for:
 the name it means is in an earlier turn. This module rewrites such a question into one that
-stands on its own ("When was Ming Yao sentenced?") and leaves every other question exactly
+stands on its own ("When was Jonas Weber sentenced?") and leaves every other question exactly
 as it was typed. It is deliberately rule-based and conservative: a wrong rewrite makes the page
 search for something the user did not ask, which is worse than searching for what they typed, so
 a pronoun is replaced only when an earlier turn offers a fitting name and the question itself
@@ -13,8 +13,8 @@ What is resolved:
 - third-person pronouns (he/him/his, she/her, it/its, they/them/their): by the most salient
   earlier name of a fitting kind: the previous short answer first, then the names in the
   previous question, then older turns. Only the first mention of each referent is replaced
-  ("Where did Ming Yao serve his sentence?"), and "he ... him" in one question get two
-  different people ("Why did the governor pardon Ming Yao?").
+  ("Where did Jonas Weber serve his sentence?"), and "he ... him" in one question get two
+  different people ("Why did the governor pardon Jonas Weber?").
 - elliptical follow-ups ("What about He Li?", "And Acme US?"): the previous question is
   asked again about the new name, which takes the place of the earlier name of the same kind.
   A date works the same way ("What about June?" after "... in March 2023?" asks about June
@@ -25,7 +25,7 @@ What is resolved:
   in forfeitures?", "What about the head of marketing?", "The fine?"): see
   :mod:`czqa.answering.followup.frames`.
 - an "it"/"he" whose antecedent is what an earlier which- or who-question asked about, which
-  no name stands for ("What did it provide?" -> "What did the company that Ming Yao joined
+  no name stands for ("What did it provide?" -> "What did the company that Jonas Weber joined
   ... provide?").
 
 Several readings may fit ("How much was it?": the amount Acme invested, or Acme itself): the
@@ -180,7 +180,7 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
         lower = word.lower()
         group, role = PRONOUNS[lower]
         if is_name(question, m):
-            continue  # "He Yi": a name, not a pronoun
+            continue  # "He Lin": a name, not a pronoun
         if lower == "it" and is_expletive_it(question, m):
             continue
         if group == "neuter" and answer_is_value:
@@ -189,7 +189,7 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
             role = "possessive" if her_is_possessive(question, m) else "object"
         earlier_own = [e for e in own if e.end <= m.start() and fits(group, e.kind)]
         if earlier_own and role != "object":
-            continue  # the question names its own referent ("Did MY say he was sorry?")
+            continue  # the question names its own referent ("Did JW say he was sorry?")
         name: str | None = None
         if group == "plural" and plural_people:
             name = plural_people
@@ -200,7 +200,7 @@ def _resolve_pronouns(question: str, history: Sequence[Turn]) -> tuple[str, list
             answered = previous.short_answer if previous.short_answer and not previous.abstained else None
             name = answered if answered and len(answered.split()) <= 6 and not looks_like_value(answered) else None
         else:
-            # An object pronoun never means the clause's own subject ("Why did Trump pardon
+            # An object pronoun never means the clause's own subject ("Why did the governor pardon
             # him?"), and one name is not given to two pronoun groups in one question.
             excluded = {e.text for e in own} | {n for g, names in used.items() if g != group for n in names}
             ranked = sorted(  # stable: recency breaks ties
@@ -286,7 +286,7 @@ def _resolve_date_ellipsis(new: str, previous: str) -> list[str] | None:
 
 def _described(question: str, history: Sequence[Turn], named: Sequence[str] = ()) -> tuple[str, str | None] | None:
     """The question with its first pronoun replaced by what an earlier which- or who-question
-    asked about ("What did it provide?" -> "What did the company that Ming Yao joined ... provide?"):
+    asked about ("What did it provide?" -> "What did the company that Jonas Weber joined ... provide?"):
     the reading for an antecedent that was never named by a name the resolver could find (or was
     named wrongly). Also returns that earlier question's answer (what the description stands for).
     Not offered when the pronoun reading already put in that answer's one name (``named``), when the

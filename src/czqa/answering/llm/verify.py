@@ -214,7 +214,7 @@ class Verifier:
     def _anchored(self, text: str, window: list[tuple[int, int]], want: set[str], numbers: set[str], asked: set[str]) -> bool:
         """In a two-sentence quote, the sentence holding most of the claim's new words (its answer)
         must itself bear on the question: otherwise the claim joins an answer to a question it was
-        never about ("the judge who sentenced MY was Ann Lee", from a sentence about his
+        never about ("the judge who sentenced JW was Ann Lee", from a sentence about his
         prison term followed by one about the company's new CEO)."""
         def held(span: tuple[int, int]) -> int:
             part = text[span[0] : span[1]]

@@ -119,7 +119,7 @@ class ExtractiveAnswerer:
 
     def _asked(self, question: str) -> str:
         """The question plus the other names of the entities it mentions: a span that only
-        names someone the question already names ("Yao Ming" when asked about MY) is
+        names someone the question already names ("Weber Jonas" when asked about JW) is
         not an answer."""
         names = self.aliases.variants(question)
         return f"{question} {' '.join(names)}" if names else question

@@ -125,8 +125,8 @@ class ReaderAnswerer:
         )
 
     def _could_answer(self, question: str, window: tuple[int, SpanScore]) -> bool:
-        """False when the window's span only names what the question already names ("Who did MY
-        meet?" → "Ming Yao", another name of MY), or is not the kind of value the question asks
+        """False when the window's span only names what the question already names ("Who did JW
+        meet?" → "Jonas Weber", another name of JW), or is not the kind of value the question asks
         for (:func:`czqa.answering.spans.fits`)."""
         span = self._span(*window)[0]
         named = {n.lower() for n in self.corpus.aliases.variants(question)}
