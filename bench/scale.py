@@ -197,7 +197,7 @@ def build_synthetic(settings: Settings, parts: list[list[str]]) -> dict:
 
     from czqa.index.build import model_info
     from czqa.index.ivf import choose_kind
-    from czqa.index.store import PIPELINE_VERSION, save_index
+    from czqa.index.store import PIPELINE_VERSION, ManifestDraft, save_index
 
     import logging
 
@@ -228,8 +228,8 @@ def build_synthetic(settings: Settings, parts: list[list[str]]) -> dict:
     started = time.perf_counter()
     save_index(
         settings.index_dir,
-        manifest_fields=dict(czqa_version=__version__, pipeline_version=PIPELINE_VERSION, model=model_info(),
-                             vector_index=kind, chunking=settings.chunking, files=files),
+        draft=ManifestDraft(czqa_version=__version__, pipeline_version=PIPELINE_VERSION, model=model_info(),
+                            vector_index=kind, chunking=settings.chunking, files=files),
         chunks=chunks, chunk_vectors=chunk_vectors, sentences=sentences, sentence_vectors=sentence_vectors,
         index_settings=settings.index, texts=texts,
     )

@@ -13,7 +13,7 @@ from numpy.lib.format import open_memmap
 
 from czqa import __version__
 from czqa.index import format as fmt
-from czqa.index.store import PIPELINE_VERSION, ModelInfo, load_index, save_index
+from czqa.index.store import PIPELINE_VERSION, ManifestDraft, ModelInfo, load_index, save_index
 from czqa.index.tables import ChunkTable, SentenceRecord, SentenceTable, StringPool, _pool, read_tables
 from czqa.ingest.chunking import Chunk, chunk_id
 from czqa.settings import ChunkingSettings
@@ -92,14 +92,14 @@ def test_save_index_takes_tables_and_memory_mapped_vectors(tmp_path, monkeypatch
             block = rng.standard_normal((min(1000, len(matrix) - i), dim)).astype(np.float32)
             matrix[i : i + 1000] = block / np.linalg.norm(block, axis=1, keepdims=True)
     monkeypatch.setattr(ChunkTable, "_record", lambda *a: pytest.fail("a Chunk made per row to save a table"))
-    fields = dict(czqa_version=__version__, pipeline_version=PIPELINE_VERSION, vector_index="faiss-ivf16-sq8",
+    fields = ManifestDraft(czqa_version=__version__, pipeline_version=PIPELINE_VERSION, vector_index="faiss-ivf16-sq8",
                   model=ModelInfo(name="test", dimension=dim, max_wordpieces=256), chunking=ChunkingSettings(),
                   files={"a.txt": hashlib.sha256(text.encode()).hexdigest()})
-    save_index(tmp_path / "warm", manifest_fields=fields, chunks=chunk_table, chunk_vectors=chunk_vectors,
+    save_index(tmp_path / "warm", draft=fields, chunks=chunk_table, chunk_vectors=chunk_vectors,
                sentences=sentence_table, sentence_vectors=sentence_vectors, texts={"a.txt": text})  # imports, caches
     tracemalloc.start()
     try:
-        save_index(tmp_path / "index", manifest_fields=fields, chunks=chunk_table, chunk_vectors=chunk_vectors,
+        save_index(tmp_path / "index", draft=fields, chunks=chunk_table, chunk_vectors=chunk_vectors,
                    sentences=sentence_table, sentence_vectors=sentence_vectors, texts={"a.txt": text})
         peak = tracemalloc.get_traced_memory()[1]
     finally:

@@ -203,6 +203,22 @@ def build_parser() -> argparse.ArgumentParser:
     _corpus_options(p_chat)
     p_chat.set_defaults(func=cmd_chat)
 
+    _add_eval(sub)
+    _add_train_reader(sub)
+
+    p_schema = sub.add_parser("schema", help="print the JSON Schema of `czqa ask --json` output")
+    p_schema.set_defaults(func=cmd_schema)
+
+    p_serve = sub.add_parser("serve", help="open the chat page (a local web app)")
+    p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    _corpus_options(p_serve)
+    p_serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def _add_eval(sub) -> None:
+    """``czqa eval``'s arguments (its jobs: :mod:`czqa.cli.evaluate`)."""
     p_eval = sub.add_parser(
         "eval", help="score answers on the evaluation questions; write report.md, metrics.json and a chart",
         description="czqa eval [qa|squad|conversations] [FILE]: the seeds' question file (default), an open-corpus "
@@ -225,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_eval.set_defaults(func=cmd_eval)
 
+
+def _add_train_reader(sub) -> None:
+    """``czqa train-reader``'s arguments."""
     p_train = sub.add_parser("train-reader", help="train czqa's reader on extractive-QA data (see README)")
     p_train.add_argument("--data", type=Path, default=Path("../shared/qa-train"), help="training data folder (default: ../shared/qa-train)")
     p_train.add_argument("--out", type=Path, help="where the weights go (default: the package's reader weights folder)")
@@ -248,16 +267,6 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--all-negatives", action="store_true", help="look-alikes also by negation and key-word swaps (default: names, years, numbers, opposites)")
     p_train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_train.set_defaults(func=cmd_train_reader)
-
-    p_schema = sub.add_parser("schema", help="print the JSON Schema of `czqa ask --json` output")
-    p_schema.set_defaults(func=cmd_schema)
-
-    p_serve = sub.add_parser("serve", help="open the chat page (a local web app)")
-    p_serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    _corpus_options(p_serve)
-    p_serve.set_defaults(func=cmd_serve)
-    return parser
 
 
 def _corpus_options(parser: argparse.ArgumentParser) -> None:

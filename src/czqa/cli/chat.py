@@ -21,9 +21,7 @@ RESET = "/reset"
 
 
 def chat(args: argparse.Namespace) -> int:
-    from czqa.answering.followup.resolver import Resolution
     from czqa.qa import QA
-    from czqa.types import Delta
 
     extra = {"top_k": args.top_k} if args.top_k else {}
     qa = QA(_settings(args, **extra), show_progress=sys.stderr.isatty())
@@ -32,43 +30,55 @@ def chat(args: argparse.Namespace) -> int:
     if typed:
         say(f"Ask about the documents in {qa.settings.seeds_dir} (an empty line ends; {RESET} forgets the conversation).",
             file=sys.stderr)
-    while True:
-        if typed:
-            print("> ", end="", file=sys.stderr, flush=True)
-        line = sys.stdin.readline()
-        if not line:  # end of input
-            break
-        question = line.strip()
-        if not question:
-            if typed:
-                break
-            continue
+    for question in _questions(typed):
         if not typed:
             say(f"> {question}")
         if question == RESET:
             conversation.reset()
             say("(The conversation is forgotten: the next question is read on its own.)\n")
             continue
-        searched = None
-        drafted = False
         try:
-            for event in conversation.stream(question):
-                if isinstance(event, Resolution):
-                    searched = event
-                    continue
-                if searched is not None:
-                    if searched.rewritten:
-                        say(f"Understood as: {searched.resolved}")
-                    searched = None
-                if isinstance(event, Delta):
-                    if typed:  # a generating mode's draft, replaced by the checked answer below
-                        say(event.text, end="")
-                        drafted = True
-                else:
-                    if drafted:
-                        say("\n\n— checked against the sources —\n")
-                    show_answer(qa, event)
+            _reply(qa, conversation, question, typed=typed)
         except InvalidQuestion as exc:  # this line only: the conversation goes on
             say(f"czqa: {exc}", file=sys.stderr)
         say()
     return 0
+
+
+def _questions(typed: bool):
+    """The questions, a line each: at a terminal until an empty line, piped until the input ends."""
+    while True:
+        if typed:
+            print("> ", end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line:  # end of input
+            return
+        question = line.strip()
+        if question:
+            yield question
+        elif typed:
+            return
+
+
+def _reply(qa, conversation, question: str, *, typed: bool) -> None:
+    """One answer: how the question was understood (when rewritten), a generating mode's draft
+    (at a terminal), then the checked answer."""
+    from czqa.answering.followup.resolver import Resolution
+    from czqa.types import Delta
+
+    searched, drafted = None, False
+    for event in conversation.stream(question):
+        if isinstance(event, Resolution):  # the reading, then what is searched: shown once the reply starts
+            searched = event
+            continue
+        if searched is not None and searched.rewritten:
+            say(f"Understood as: {searched.resolved}")
+        searched = None
+        if isinstance(event, Delta):
+            if typed:  # replaced by the checked answer below
+                say(event.text, end="")
+                drafted = True
+            continue
+        if drafted:
+            say("\n\n— checked against the sources —\n")
+        show_answer(qa, event)

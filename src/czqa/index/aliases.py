@@ -46,6 +46,14 @@ def _find_groups(texts: Mapping[str, str]) -> tuple[list[list[str]], dict[str, i
     sends a name, and an abbreviation all of whose definitions agree, to its group; the scoped
     map holds, per document, the abbreviations whose definitions disagree across documents.
     """
+    groups, group_of = _groups(_linked(texts))
+    names, scoped = _meanings(group_of)
+    return groups, names, scoped
+
+
+def _linked(texts: Mapping[str, str]) -> list[list[tuple]]:
+    """The sets of nodes that name one entity: a long form and its abbreviation in one document
+    (``("name", long)``, ``("abbr", source, short)``), and a name with its words swapped."""
     parent: dict[tuple, tuple] = {}
 
     def find(x: tuple) -> tuple:
@@ -74,9 +82,14 @@ def _find_groups(texts: Mapping[str, str]) -> tuple[list[list[str]], dict[str, i
     members: dict[tuple, list[tuple]] = {}
     for node in list(parent):
         members.setdefault(find(node), []).append(node)
+    return list(members.values())
+
+
+def _groups(linked: list[list[tuple]]) -> tuple[list[list[str]], dict[tuple, int]]:
+    """Each set of two or more surface forms as a group (its longest form first), and each node's group."""
     groups: list[list[str]] = []
     group_of: dict[tuple, int] = {}
-    for nodes in members.values():
+    for nodes in linked:
         surfaces = sorted({n[-1] for n in nodes})
         if len(surfaces) < 2:
             continue  # "Abc (Abc)": nothing to map
@@ -84,6 +97,12 @@ def _find_groups(texts: Mapping[str, str]) -> tuple[list[list[str]], dict[str, i
         for n in nodes:
             group_of[n] = len(groups)
         groups.append([best] + [s for s in surfaces if s != best])
+    return groups, group_of
+
+
+def _meanings(group_of: dict[tuple, int]) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """(what each name and each unambiguous abbreviation means anywhere, what each ambiguous
+    abbreviation means in each document that defines it)."""
     names: dict[str, int] = {n[1]: g for n, g in group_of.items() if n[0] == "name"}
     meanings: dict[str, set[int]] = {}
     for n, g in group_of.items():
@@ -98,7 +117,7 @@ def _find_groups(texts: Mapping[str, str]) -> tuple[list[list[str]], dict[str, i
             names[short] = g
         elif names.get(short) != g:
             scoped.setdefault(n[1], {})[short] = g
-    return groups, names, scoped
+    return names, scoped
 
 
 @dataclass

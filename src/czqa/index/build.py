@@ -39,7 +39,7 @@ from czqa.ingest.sentences import split_sentences
 from czqa.ingest.text import DocumentTexts
 from czqa.settings import ChunkingSettings, Settings
 from czqa.index.store import (
-    PIPELINE_VERSION, IndexData, Manifest, ModelInfo, SentenceRecord, check_index_location, load_index, save_index,
+    PIPELINE_VERSION, IndexData, Manifest, ManifestDraft, ModelInfo, SentenceRecord, check_index_location, load_index, save_index,
 )
 from czqa.ingest.tokens import count_tokens
 
@@ -252,6 +252,40 @@ def _embed(
     return len(found), len(rest)
 
 
+def _records(docs: list[Document], previous: IndexData | None, settings: Settings, report: BuildReport, *,
+             show_progress: bool) -> tuple[dict[str, np.ndarray], list[Chunk], list[SentenceRecord]]:
+    """(the vectors already known, by visible text; every chunk; every sentence): an unchanged
+    file's records and vectors come from ``previous`` (a compatible index), the others are made now."""
+    known: dict[str, np.ndarray] = {}
+    previous_chunks: dict[str, list[Chunk]] = {}
+    previous_sentences: dict[str, list[SentenceRecord]] = {}
+    if previous is not None:
+        for c, v in zip(previous.chunks, previous.chunk_vectors()):  # each record read once
+            known[c.embed_text] = v
+            previous_chunks.setdefault(c.source, []).append(c)
+        for s, v in zip(previous.sentences, previous.sentence_vectors):
+            known[s.embed_text] = v
+            previous_sentences.setdefault(s.source, []).append(s)
+    chunks: list[Chunk] = []
+    sentences: list[SentenceRecord] = []
+    reading = _reading_bar(docs, show_progress=show_progress)
+    for doc in docs:
+        if doc.source in previous_chunks and previous.manifest.files.get(doc.source) == doc.sha256:
+            chunks.extend(previous_chunks[doc.source])
+            sentences.extend(previous_sentences.get(doc.source, ()))
+            report.files_reused += 1
+        else:
+            c, s = process_document(doc, settings.chunking)
+            chunks.extend(c)
+            sentences.extend(s)
+            report.files_processed.append(doc.source)
+        if reading is not None:
+            reading.update(len(doc.content))
+    if reading is not None:
+        reading.close()
+    return known, chunks, sentences
+
+
 def build_index(
     settings: Settings,
     *,
@@ -289,36 +323,7 @@ def build_index(
     if previous is not None:
         report.files_removed = sorted(set(previous.manifest.files) - {d.source for d in docs})
 
-    # Vectors we already have, by visible text.
-    known: dict[str, np.ndarray] = {}
-    previous_chunks: dict[str, list[Chunk]] = {}
-    previous_sentences: dict[str, list[SentenceRecord]] = {}
-    if compatible:
-        for c, v in zip(previous.chunks, previous.chunk_vectors()):  # each record read once
-            known[c.embed_text] = v
-            previous_chunks.setdefault(c.source, []).append(c)
-        for s, v in zip(previous.sentences, previous.sentence_vectors):
-            known[s.embed_text] = v
-            previous_sentences.setdefault(s.source, []).append(s)
-
-    chunks: list[Chunk] = []
-    sentences: list[SentenceRecord] = []
-    reading = _reading_bar(docs, show_progress=show_progress)
-    for doc in docs:
-        if doc.source in previous_chunks and previous.manifest.files.get(doc.source) == doc.sha256:
-            chunks.extend(previous_chunks[doc.source])
-            sentences.extend(previous_sentences.get(doc.source, ()))
-            report.files_reused += 1
-        else:
-            c, s = process_document(doc, settings.chunking)
-            chunks.extend(c)
-            sentences.extend(s)
-            report.files_processed.append(doc.source)
-        if reading is not None:
-            reading.update(len(doc.content))
-    if reading is not None:
-        reading.close()
-
+    known, chunks, sentences = _records(docs, previous if compatible else None, settings, report, show_progress=show_progress)
     todo = sorted({t for t in [c.embed_text for c in chunks] + [s.embed_text for s in sentences] if t not in known})
     report.resumed, report.embedded = _embed(
         todo, known, encoder, settings, batch=max(1, embed_batch), show_progress=show_progress, progress_lines=progress_lines
@@ -329,11 +334,9 @@ def build_index(
             return np.zeros((0, encoder.dimension), dtype=np.float32)
         return np.stack([known[t] for t in texts]).astype(np.float32)
 
-    chunk_vectors = stack([c.embed_text for c in chunks])
-    sentence_vectors = stack([s.embed_text for s in sentences])
     save_index(
         settings.index_dir,
-        manifest_fields=dict(
+        draft=ManifestDraft(
             czqa_version=__version__,
             pipeline_version=PIPELINE_VERSION,
             model=model_info(encoder),
@@ -345,9 +348,9 @@ def build_index(
             refused={i.path: i.reason for i in report.ingest.refused},
         ),
         chunks=chunks,
-        chunk_vectors=chunk_vectors,
+        chunk_vectors=stack([c.embed_text for c in chunks]),
         sentences=sentences,
-        sentence_vectors=sentence_vectors,
+        sentence_vectors=stack([s.embed_text for s in sentences]),
         index_settings=settings.index,
         texts=DocumentTexts.from_documents(docs),  # the alias table and lower-case words are read from them, one at a time
     )

@@ -85,19 +85,25 @@ class ModelInfo(BaseModel):
     max_wordpieces: int
 
 
-class Manifest(BaseModel):
-    """What an index generation was built from and holds; written last and atomically, so it is the commit point."""
+class ManifestDraft(BaseModel):
+    """What a build says about the index it hands to :func:`save_index`: what it was built from
+    (software, model, chunking, files) and which vector index to build. Saving adds the rest."""
 
-    format: int = FORMAT_VERSION
     czqa_version: str
     pipeline_version: str
     model: ModelInfo
     vector_index: str = DEFAULT_VECTOR_INDEX
-    vector_store: dict[str, str] = {}  # where a server holds the vectors (Milvus: uri, collection); {}: this folder
     chunking: ChunkingSettings
     files: dict[str, str]  # seed file name -> sha256 of its bytes
     skipped: dict[str, str] = {}  # path -> reason: not a document by design (another file type …)
     refused: dict[str, str] = {}  # path -> reason: a document czqa must not or cannot read
+
+
+class Manifest(ManifestDraft):
+    """What an index generation was built from and holds; written last and atomically, so it is the commit point."""
+
+    format: int = FORMAT_VERSION
+    vector_store: dict[str, str] = {}  # where a server holds the vectors (Milvus: uri, collection); {}: this folder
     generation: str
     previous_generation: str | None = None  # kept on disk for readers that read the old manifest
     data: dict[str, str]  # data file name -> sha256
@@ -247,7 +253,7 @@ def sweep(index_dir: Path) -> list[str]:
 def save_index(
     index_dir: Path,
     *,
-    manifest_fields: dict,
+    draft: ManifestDraft,
     chunks: list[Chunk],
     chunk_vectors: np.ndarray,
     sentences: list[SentenceRecord],
@@ -273,7 +279,7 @@ def save_index(
         try:
             if not (all_finite(chunk_vectors) and all_finite(sentence_vectors)):
                 raise ValueError("the encoder returned vectors that are not finite")  # load checks only samples
-            vectors = new_index(manifest_fields.get("vector_index", DEFAULT_VECTOR_INDEX), manifest_fields["model"].dimension,
+            vectors = new_index(draft.vector_index, draft.model.dimension,
                                 settings=index_settings, ids=_chunk_ids(chunks), previous=old.vector_store if old else {})
             vectors.add(chunk_vectors)
             vectors.save(tmp)
@@ -286,7 +292,7 @@ def save_index(
             generation = "gen-" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
             previous = old.generation if old and old.generation != generation else (old.previous_generation if old else None)
             manifest = Manifest(
-                **manifest_fields,
+                **draft.model_dump(),
                 generation=generation,
                 previous_generation=previous,
                 data=data,

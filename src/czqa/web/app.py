@@ -106,6 +106,47 @@ class AnswerClock:
             self._seconds = 0.8 * self._seconds + 0.2 * seconds
 
 
+def _conversation(*, has_examples: bool) -> gr.Chatbot:
+    return gr.Chatbot(
+        label="Conversation",
+        show_label=False,
+        elem_id="czqa-chat",
+        height=560,
+        latex_delimiters=[],  # "$4.32 billion ... $4.35 billion" is money, not LaTeX
+        feedback_options=None,
+        line_breaks=False,
+        buttons=["copy"],
+        autoscroll=False,  # the page script shows the newest reply's start instead
+        group_consecutive_messages=False,
+        placeholder="Ask a question below, or pick an example." if has_examples else "Ask a question below.",
+    )
+
+
+def _question_box() -> gr.Textbox:
+    return gr.Textbox(
+        label="Question",
+        placeholder="Ask a question about the documents…",
+        show_label=False,
+        elem_id="czqa-question",
+        submit_btn="Ask",
+        max_lines=4,
+        autofocus=True,
+    )
+
+
+def _mode_control(names: list[str], specs) -> gr.Radio:
+    """The answer modes this installation has, each with its one-line description."""
+    return gr.Radio(
+        names,
+        value=names[0],
+        label="Answer mode",
+        info="; ".join(f"{m}: {specs[m].description}" for m in names)
+        + ("" if any(specs[m].generative for m in names) else ". The local LLM mode appears here when it is installed."),
+        elem_id="czqa-mode",
+        scale=4,
+    )
+
+
 def build_app(
     session: ChatSession,
     *,
@@ -143,28 +184,8 @@ def build_app(
         panels = gr.State([])
         with gr.Row(equal_height=False, elem_id="czqa-main"):
             with gr.Column(scale=3, min_width=420, elem_id="czqa-chat-col"):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    show_label=False,
-                    elem_id="czqa-chat",
-                    height=560,
-                    latex_delimiters=[],  # "$4.32 billion ... $4.35 billion" is money, not LaTeX
-                    feedback_options=None,
-                    line_breaks=False,
-                    buttons=["copy"],
-                    autoscroll=False,  # the page script shows the newest reply's start instead
-                    group_consecutive_messages=False,
-                    placeholder="Ask a question below, or pick an example." if examples else "Ask a question below.",
-                )
-                box = gr.Textbox(
-                    label="Question",
-                    placeholder="Ask a question about the documents…",
-                    show_label=False,
-                    elem_id="czqa-question",
-                    submit_btn="Ask",
-                    max_lines=4,
-                    autofocus=True,
-                )
+                chatbot = _conversation(has_examples=bool(examples))
+                box = _question_box()
                 examples_block = None if not examples else gr.Examples(
                     examples=[[q] for q, _ in examples],
                     example_labels=[label or q for q, label in examples],
@@ -174,16 +195,7 @@ def build_app(
                     elem_id="czqa-examples",
                 )
                 with gr.Row(equal_height=False, elem_id="czqa-controls"):
-                    mode = gr.Radio(
-                        names,
-                        value=names[0],
-                        label="Answer mode",
-                        info="; ".join(f"{m}: {specs[m].description}" for m in names)
-                        + ("" if any(specs[m].generative for m in names)
-                           else ". The local LLM mode appears here when it is installed."),
-                        elem_id="czqa-mode",
-                        scale=4,
-                    )
+                    mode = _mode_control(names, specs)
                     clear_btn = gr.Button(
                         "Clear conversation", elem_id="czqa-clear", scale=1, min_width=150, size="sm", variant="secondary"
                     )
