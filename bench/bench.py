@@ -225,14 +225,14 @@ CHILDREN = {"serve": child_serve, "build": child_build}
 def prepare_index() -> str:
     """Make sure embeddings/ exists and matches the seeds; say what had to be done."""
     from czqa.index.build import staleness
-    from czqa.ingest.documents import read_seeds
+    from czqa.ingest.documents import ingest
     from czqa.index.store import read_manifest
 
     manifest = read_manifest(INDEX) if (INDEX / "manifest.json").exists() else None
     if manifest is None:
         state = "built (manifest.json was missing)"
     else:
-        docs, _ = read_seeds(SEEDS)
+        docs, _ = ingest(SEEDS)
         reasons = staleness(manifest, docs, qa_settings())
         if not reasons:
             return "fresh"

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from czqa.index.build import process_document  # noqa: E402
-from czqa.ingest.documents import Document, read_seeds  # noqa: E402
+from czqa.ingest.documents import Document, ingest  # noqa: E402
 from czqa.retrieve.aliases import AliasTable  # noqa: E402
 from czqa.settings import ChunkingSettings  # noqa: E402
 
@@ -45,7 +45,7 @@ def prose(size: int, *, seed: int = 0) -> str:
     """``size`` bytes of paragraphs of four to seven of the seeds' sentences, each paragraph a
     new combination (the cleaner indexes a repeated paragraph once, as it should, so repeating
     the seeds would shrink the work instead of growing it)."""
-    docs, _ = read_seeds(ROOT / "seeds")
+    docs, _ = ingest(ROOT / "seeds")
     sentences = [s for d in docs if not d.is_html for s in re.split(r"(?<=[.!?])\s+", d.text) if len(s.split()) > 6]
     sentences = [" ".join(s.split()) for s in sentences]
     rng = random.Random(seed)

@@ -87,9 +87,9 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 def seed_sentences() -> list[str]:
     """The seeds' plain-text sentences of more than six words, white space normalised."""
-    from czqa.ingest.documents import read_seeds
+    from czqa.ingest.documents import ingest
 
-    docs, _ = read_seeds(ROOT / "seeds")
+    docs, _ = ingest(ROOT / "seeds")
     found = [s for d in docs if not d.is_html for s in re.split(r"(?<=[.!?])\s+", d.text) if len(s.split()) > 6 and "://" not in s]
     return sorted({" ".join(s.split()) for s in found})
 

@@ -24,7 +24,7 @@ from czqa.index.build import build_index, ensure_index
 from czqa.index.store import MANIFEST, load_index, read_manifest
 from czqa.index.tables import ChunkTable, SentenceRecord, SentenceTable, chunk_sentences
 from czqa.ingest.chunking import Chunk
-from czqa.ingest.documents import read_seeds
+from czqa.ingest.documents import ingest
 from czqa.retrieve.lexical import BM25, terms
 from czqa.retrieve.retriever import HybridRetriever
 from czqa.settings import IngestSettings, Settings
@@ -51,7 +51,7 @@ def built(tmp_path):
 
 
 def documents(settings):
-    return read_seeds(settings.seeds_dir, settings=IngestSettings())[0]
+    return ingest(settings.seeds_dir, settings=IngestSettings())[0]
 
 
 def retrieval(data, aliases=None):

@@ -106,11 +106,11 @@ def test_save_index_takes_tables_and_memory_mapped_vectors(tmp_path, monkeypatch
         tracemalloc.stop()
     assert peak < sentence_vectors.nbytes / 2  # numpy's allocations are traced: no copy of the matrices
     monkeypatch.undo()
-    from czqa.ingest.documents import read_seeds
+    from czqa.ingest.documents import ingest
 
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text(text, encoding="utf-8")
-    data = load_index(tmp_path / "index", documents=read_seeds(tmp_path / "docs")[0])  # offsets verified against the text
+    data = load_index(tmp_path / "index", documents=ingest(tmp_path / "docs")[0])  # offsets verified against the text
     assert np.array_equal(data.sentence_vectors, sentence_vectors)
     assert np.array_equal(data.chunk_vectors(), chunk_vectors)
     assert data.chunks[5].text == " ".join(parts[5]) and data.chunks.id(5) == chunk_id("a.txt", " ".join(parts[5]))

@@ -13,7 +13,7 @@ import pytest
 from czqa.errors import IndexUnusable
 from czqa.index.build import build_index, ensure_index
 from czqa.index.store import load_index
-from czqa.ingest.documents import read_seeds
+from czqa.ingest.documents import ingest
 from czqa.settings import IngestSettings, Settings
 from doubles import HashingEncoder, docs_folder, rewrite_tables
 
@@ -30,7 +30,7 @@ def built(tmp_path):
 
 
 def docs(settings):
-    return read_seeds(settings.seeds_dir, settings=IngestSettings())[0]
+    return ingest(settings.seeds_dir, settings=IngestSettings())[0]
 
 
 def shift(name, by=3):

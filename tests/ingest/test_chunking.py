@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 from czqa.index.build import process_document
 from czqa.ingest.chunking import fit_pieces, pack_chunks
 from czqa.ingest.clean import clean
-from czqa.ingest.documents import Document, read_seeds
+from czqa.ingest.documents import Document, ingest
 from czqa.embed.encoder import count_wordpieces
 from czqa.ingest.sentences import Sentence, split_sentences
 from czqa.settings import ChunkingSettings
@@ -47,7 +47,7 @@ def test_offsets_always_point_at_the_original_text(text):
 
 
 def test_seed_chunks_fit_the_model_window_and_overlap():
-    docs, _ = read_seeds(SEEDS)
+    docs, _ = ingest(SEEDS)
     for doc in docs:
         chunks, sentences = process_document(doc, ChunkingSettings())
         assert chunks, doc.source
@@ -77,7 +77,7 @@ def test_an_overlong_sentence_is_split_not_truncated():
 
 
 def test_letter_sentences_run_across_hard_wrapped_lines():
-    docs, _ = read_seeds(SEEDS)
+    docs, _ = ingest(SEEDS)
     letter = next(d for d in docs if d.source.startswith("000"))
     cleaned = clean(letter.text)
     sentences = [letter.text[s.start : s.end] for region in split_sentences(letter.text, cleaned) for s in region]

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from czqa.index.build import build_index
-from czqa.ingest.documents import ingest, read_seeds
+from czqa.ingest.documents import ingest
 from czqa.settings import IngestSettings, Settings
 from doubles import HashingEncoder
 
@@ -56,7 +56,7 @@ def test_top_level_names_stay_bare(tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "a.txt").write_text(PROSE, encoding="utf-8")
-    docs, _ = read_seeds(seeds, settings=IngestSettings())
+    docs, _ = ingest(seeds, settings=IngestSettings())
     assert [d.source for d in docs] == ["a.txt"]
 
 

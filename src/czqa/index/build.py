@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +28,7 @@ import numpy as np
 from czqa import __version__
 from czqa.ingest.chunking import Chunk, fit_pieces, pack_chunks
 from czqa.ingest.clean import Cleaned, Region, clean
-from czqa.ingest.documents import Document, FileIssue, IngestReport, ingest, issues_from_reasons
+from czqa.ingest.documents import Document, FileIssue, IngestReport, ingest
 from czqa.embed.encoder import DIMENSION, MAX_WORDPIECES, MODEL_NAME, Encoder, count_wordpieces
 from czqa.errors import IndexUnusable
 from czqa.index.progress import BuildInterrupted, ProgressLines
@@ -46,8 +46,6 @@ from czqa.ingest.tokens import count_tokens
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 256  # texts per encode call and per cache commit: a crash loses at most this many
-
-Issues = Mapping[str, str] | Sequence[FileIssue]
 
 
 @dataclass
@@ -193,13 +191,11 @@ def _some(names: list[str], shown: int = 5) -> str:
     return ", ".join(names[:shown]) + (f" and {more:,} more" if more > 0 else "")
 
 
-def _documents(settings: Settings, docs: list[Document] | None, skipped: Issues | None) -> tuple[list[Document], list[FileIssue]]:
+def _documents(settings: Settings, docs: list[Document] | None, skipped: Sequence[FileIssue] | None) -> tuple[list[Document], list[FileIssue]]:
     """The documents and the files not indexed: read now, or as the caller read them."""
     if docs is None:
         docs, report = ingest(settings.seeds_dir, settings=settings.ingest, exclude=[settings.index_dir])
         return docs, report.refused + report.skipped
-    if isinstance(skipped, Mapping):  # path -> reason, as callers before the report passed it
-        return docs, issues_from_reasons(skipped)
     return docs, list(skipped or [])
 
 
@@ -292,7 +288,7 @@ def build_index(
     encoder: Encoder | None = None,
     previous: IndexData | None = None,
     docs: list[Document] | None = None,
-    skipped: Issues | None = None,
+    skipped: Sequence[FileIssue] | None = None,
     show_progress: bool = False,
     progress_lines: bool = False,
     embed_batch: int = EMBED_BATCH,
@@ -300,7 +296,7 @@ def build_index(
     """Build (or incrementally refresh) the index for ``settings.seeds_dir`` into ``settings.index_dir``.
 
     ``docs``/``skipped`` let a caller that already read the seeds pass them in (``skipped``: the
-    :class:`FileIssue` list, or the older path -> reason mapping). The index folder is checked
+    :class:`FileIssue` list of the files not indexed). The index folder is checked
     first, so a wrong ``--out`` fails before any embedding.
     """
     started = time.perf_counter()
@@ -372,7 +368,7 @@ def ensure_index(
     settings: Settings,
     *,
     docs: list[Document] | None = None,
-    skipped: Issues | None = None,
+    skipped: Sequence[FileIssue] | None = None,
     encoder: Encoder | None = None,
     show_progress: bool = False,
 ) -> tuple[IndexData, BuildReport | None]:

@@ -98,11 +98,6 @@ class FileIssue(BaseModel):
     reason: str
     kind: Literal["skipped", "refused"] = "skipped"
 
-    @property
-    def source(self) -> str:
-        """The path under its older name (callers that predate the report read ``source``)."""
-        return self.path
-
     def line(self) -> str:
         return f"{self.kind} {self.path}: {self.reason}"
 
@@ -134,10 +129,6 @@ class IngestReport(BaseModel):
 def issue_kind(reason: str) -> Literal["skipped", "refused"]:
     """The kind of a reason written by this module (for callers that kept only path -> reason)."""
     return "skipped" if reason.startswith(_SKIP_REASONS) else "refused"
-
-
-def issues_from_reasons(reasons: Mapping[str, str]) -> list[FileIssue]:
-    return [FileIssue(path=p, reason=r, kind=issue_kind(r)) for p, r in reasons.items()]
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -385,12 +376,3 @@ def ingest(
             what += "; " + "; ".join(report.lines())
         raise SeedsError(f"Seeds folder {seeds_dir} has {what}.")
     return docs, report
-
-
-def read_seeds(
-    seeds_dir: Path, *, settings: IngestSettings | None = None, exclude: Sequence[Path] = ()
-) -> tuple[list[Document], list[FileIssue]]:
-    """:func:`ingest`, returning the documents and the files that were not indexed (skipped
-    first-class issues, each with ``source``/``path``, ``reason`` and ``kind``)."""
-    docs, report = ingest(seeds_dir, settings=settings, exclude=exclude)
-    return docs, report.refused + report.skipped

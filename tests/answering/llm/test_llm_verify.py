@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from czqa.ingest.documents import read_seeds
+from czqa.ingest.documents import ingest
 from czqa.answering.llm.generative import compose, fallback_note
 from czqa.answering.llm.excerpts import source_sentences
 from czqa.answering.llm.verify import NO_CONTENT, OFF_TOPIC, REPEATED, Verifier, split_reply
@@ -26,7 +26,7 @@ PLANTED_TEXT = (
 
 @pytest.fixture(scope="module")
 def texts() -> dict[str, str]:
-    docs, _ = read_seeds(SEEDS)
+    docs, _ = ingest(SEEDS)
     return {d.source: d.text for d in docs} | {PLANTED: PLANTED_TEXT}
 
 
