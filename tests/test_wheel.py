@@ -39,7 +39,7 @@ def test_the_wheel_carries_what_runs(installed):
     names = {p.relative_to(installed).as_posix() for p in installed.rglob("*") if p.is_file()}
     assert {"czqa/answering/llm/prompts/system.v1.txt", "czqa/answering/llm/prompts/answer.v1.txt",
             "czqa/answering/reader/weights/reader.safetensors", "czqa/answering/reader/weights/reader.json",
-            "czqa/web/style.css", "czqa/web/page.js"} <= names
+            "czqa/web/style.css", "czqa/web/page.js", "czqa/web/templates/answer.html", "czqa/web/templates/sources.html"} <= names
 
 
 def test_the_installed_package_answers_and_loads_its_prompts(installed, tmp_path):

@@ -46,7 +46,8 @@ from czqa.web.document import render_document, render_missing  # noqa: E402
 from czqa.web.panel import DOCUMENT_PATH, stack_panels  # noqa: E402
 from czqa.web.events import EventInputs  # noqa: E402
 from czqa.web.payloads import EventPayloadCheck  # noqa: E402
-from czqa.web.render import esc, render_documents  # noqa: E402
+from czqa.web.render import render_documents  # noqa: E402
+from czqa.web.templating import render  # noqa: E402
 from czqa.web.uploads import (UPLOAD_SWEEP, UPLOAD_TYPES, Shown, add_files, documents_html, forget_uploads,  # noqa: E402
                               indexed, remove_file)
 from czqa.web.script import head  # noqa: E402
@@ -87,7 +88,7 @@ def theme() -> gr.themes.Base:
 
 
 def header(info: FolderInfo) -> str:
-    return f'<div id="czqa-header"><h1>{esc(info.title)}</h1><p>{esc(info.description)}</p></div>'
+    return render("header.html", title=info.title, description=info.description)
 
 
 class AnswerClock:

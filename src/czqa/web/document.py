@@ -10,8 +10,11 @@ key into the loaded texts, never a path, so nothing else on the disk can be reac
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
 from czqa.web.markup import MARKDOWN_SUFFIXES, esc, readable
 from czqa.web.sources import SourceInfo
+from czqa.web.templating import render
 
 _STYLE = (
     "body{margin:0;font:16px/1.6 'IBM Plex Sans',system-ui,sans-serif;color:#1e293b;background:#f8fafc}"
@@ -25,44 +28,30 @@ _STYLE = (
 )
 
 
-def _page(title: str, body: str) -> str:
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
-    )
-
-
 def render_document(info: SourceInfo, start: int, end: int) -> str:
     """The page for ``info``'s document with ``start:end`` marked (clamped to the text)."""
     text = info.text
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
     first, last = info.line(start), info.line(max(start, end - 1))
-    where = f"line {first}" if first == last else f"lines {first}–{last}"
     heading = info.title or info.source
-    body = (
-        f"<header><h1>{esc(heading)}</h1><p><code>{esc(info.source)}</code> · the passage from the "
-        f"chat's Sources panel is highlighted ({where})</p></header>"
-        f'<main><pre>{_shown(text[:start], info.source)}<mark id="czqa-here">{_shown(text[start:end], info.source)}'
-        f"</mark>{_shown(text[end:], info.source)}</pre></main>"
+    return render(
+        "document.html", one_line=False, missing=False, title=f"{heading} · czqa", style=Markup(_STYLE),
+        heading=heading, source=info.source, where=f"line {first}" if first == last else f"lines {first}–{last}",
+        before=_shown(text[:start], info.source), passage=_shown(text[start:end], info.source),
+        after=_shown(text[end:], info.source),
     )
-    return _page(f"{heading} · czqa", body)
 
 
-def _shown(text: str, source: str) -> str:
+def _shown(text: str, source: str) -> Markup:
     """A stretch of the document as HTML: its lines kept, and in an HTML or Markdown file each
     line as its reader sees it (tags, marks and link targets removed, see ``readable``)."""
     if not source.lower().endswith((".html", ".htm", *MARKDOWN_SUFFIXES)):
-        return esc(text)
+        return Markup(esc(text))
     lines = [readable(line, source).strip() for line in text.split("\n")]
-    return esc("\n".join(line for n, line in enumerate(lines) if line or (n and lines[n - 1])))
+    return Markup(esc("\n".join(line for n, line in enumerate(lines) if line or (n and lines[n - 1]))))
 
 
 def render_missing(source: str) -> str:
     """The page for a name that is not a document of the index."""
-    body = (
-        f"<header><h1>No such document</h1><p><code>{esc(source)}</code> is not one of the indexed "
-        "documents.</p></header>"
-    )
-    return _page("No such document · czqa", body)
+    return render("document.html", one_line=False, missing=True, title="No such document · czqa", style=Markup(_STYLE), source=source)

@@ -17,11 +17,14 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
+from markupsafe import Markup
+
 from czqa.answering.followup.resolver import Resolution
 from czqa.ingest.sentences import split_span
 from czqa.types import Answer, Citation, Passage
 from czqa.web.markup import esc, info_for, numbering, overlaps, readable, source_label
 from czqa.web.sources import SourceInfo
+from czqa.web.templating import render
 
 # How far to look around a passage for its neighbouring sentences, and the least a neighbour
 # should hold: a short heading line is not context.
@@ -135,31 +138,18 @@ def render_documents(report) -> str:
     )
 
 
-def _entry(n: int, anchor: str, p: Passage, cited: Sequence[Citation], top: float, sources, *, declined: bool = False) -> str:
+def _entry(n: int, anchor: str, p: Passage, cited: Sequence[Citation], top: float, sources, *, declined: bool = False) -> dict:
+    """The values of one Sources entry (``templates/sources.html``)."""
     info = info_for(p.source, sources)
-    is_cited = any(overlaps(c, p) for c in cited)
-    cls = "czqa-passage czqa-cited" if is_cited else "czqa-passage"
-    badge = '<span class="czqa-badge">quoted</span>' if is_cited else ""
     # A declined answer's passages are what came closest, not matches: never called "strong".
     label, why = (CLOSEST, "nearest to the question, but it does not answer it") if declined else relevance(p.score, top)
     before, after = context(info, p.start, p.end)
-    text = highlight(p, cited)
-    if before:
-        text = f'<span class="czqa-context">{esc(before)}</span> {text}'
-    if after:
-        text = f'{text} <span class="czqa-context">{esc(after)}</span>'
-    opener = ""
-    if info.text:
-        opener = (
-            f'<a class="czqa-open" href="{esc(document_href(p.source, p.start, p.end))}" target="_blank" '
-            f'rel="noopener">Open the document at line {info.line(p.start)}</a>'
-        )
-    return (
-        f'<li class="{cls}" id="{anchor}" tabindex="-1"><div class="czqa-passage-head">'
-        f'<span class="czqa-rank">[{n}]</span>{badge}<span class="czqa-score" title="{why}">{label}</span></div>'
-        f'<div class="czqa-passage-source">{source_label(p.source, _head(p, cited), p.end, sources)}</div>'
-        f'<p class="czqa-passage-text">{text}</p>{opener}</li>'
-    )
+    return {
+        "number": n, "anchor": anchor, "cited": any(overlaps(c, p) for c in cited), "label": label, "why": why,
+        "source": Markup(source_label(p.source, _head(p, cited), p.end, sources)),
+        "before": before, "text": Markup(highlight(p, cited)), "after": after,
+        "href": document_href(p.source, p.start, p.end) if info.text else None, "line": info.line(p.start),
+    }
 
 
 def _head(p: Passage, cited: Sequence[Citation]) -> int:
@@ -178,27 +168,14 @@ def render_sources(
             '<div class="czqa-sources czqa-empty"><p>Ask a question: the passages the answer '
             "comes from will appear here, with the quoted words highlighted.</p></div>"
         )
-    parts = ['<div class="czqa-sources">']
-    if resolution is not None:
-        parts.append(
-            '<div class="czqa-searched"><span class="czqa-k">Searched for</span> '
-            f'<span class="czqa-resolved">{esc(resolution.resolved)}</span>'
-        )
-        if resolution.rewritten:
-            parts.append(f'<div class="czqa-asked">You asked: {esc(resolution.asked)}</div>')
-        parts.append("</div>")
-    if answer is None:
-        parts.append('<p class="czqa-meta">Searching…</p></div>')
-        return "".join(parts)
-    if not answer.passages:
-        parts.append('<p class="czqa-meta">No passages were retrieved.</p>')
-    numbers = numbering(answer)
-    top = max((p.score for p in numbers.entries), default=0.0)
-    parts.append('<ol class="czqa-passages">')
-    for n, p in enumerate(numbers.entries, start=1):
-        parts.append(_entry(n, numbers.anchor(n), p, answer.citations, top, sources, declined=answer.abstained))
-    parts.append("</ol></div>")
-    return "".join(parts)
+    entries = []
+    if answer is not None:
+        numbers = numbering(answer)
+        top = max((p.score for p in numbers.entries), default=0.0)
+        entries = [_entry(n, numbers.anchor(n), p, answer.citations, top, sources, declined=answer.abstained)
+                   for n, p in enumerate(numbers.entries, start=1)]
+    return render("sources.html", resolution=resolution, searching=answer is None,
+                  retrieved=bool(answer and answer.passages), entries=entries)
 
 
 def stack_panels(current: str, earlier: Sequence[str]) -> str:
