@@ -50,6 +50,17 @@ def require_browser() -> None:
         pytest.skip(f"browser test skipped: {problem}")
 
 
+def shared_helpers():
+    """tests/conftest.py's server helpers (free_port, server_process, the seeds' paths): the module
+    is loaded by path, because tests/web/conftest.py shadows the name ``conftest``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("czqa_tests_conftest", Path(__file__).parents[1] / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def browser():
     require_browser()

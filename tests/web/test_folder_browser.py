@@ -18,20 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from chat_browser import CHROMIUM, FLAGS, VIEWPORTS, WAIT_MS, ask, require_browser, screenshot, wait_for_answer
+from chat_browser import VIEWPORTS, WAIT_MS, ask, require_browser, screenshot, shared_helpers, wait_for_answer
 
 
-def _shared():
-    """tests/conftest.py's server helpers (tests/web/conftest.py shadows the name ``conftest``)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("czqa_tests_conftest", Path(__file__).parents[1] / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_c = _shared()
+_c = shared_helpers()
 HANDBOOK = Path(__file__).parents[1] / "fixtures" / "handbook"
 LIMIT_MB = 0.02  # the served folder's upload limit: a 30 KB file is over it
 
@@ -53,20 +43,9 @@ def folder_server(tmp_path_factory):
         yield url, folder
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    require_browser()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield browser
-        browser.close()
-
-
-def _open(chromium, url: str, viewport: str):
+def _open(browser, url: str, viewport: str):
     phone = viewport == "phone"
-    context = chromium.new_context(viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone, device_scale_factor=1)
+    context = browser.new_context(viewport=VIEWPORTS[viewport], is_mobile=phone, has_touch=phone, device_scale_factor=1)
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#czqa-question textarea", timeout=WAIT_MS)
@@ -92,9 +71,9 @@ def _looks_like_a_button(page, selector: str) -> None:
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_the_first_screen_of_a_folder_without_examples(folder_server, chromium, viewport):
+def test_the_first_screen_of_a_folder_without_examples(folder_server, browser, viewport):
     url, _ = folder_server
-    page = _open(chromium, url, viewport)
+    page = _open(browser, url, viewport)
     try:
         header = page.locator("#czqa-header")
         # the folder's own titles: a Markdown heading and an HTML <title>, by the one title rule
@@ -110,8 +89,8 @@ def test_the_first_screen_of_a_folder_without_examples(folder_server, chromium, 
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_the_first_screen_shows_a_folders_examples(chat_server, chromium, viewport):
-    page = _open(chromium, chat_server, viewport)  # the seeds: their czqa.toml lists examples
+def test_the_first_screen_shows_a_folders_examples(chat_server, browser, viewport):
+    page = _open(browser, chat_server, viewport)  # the seeds: their czqa.toml lists examples
     try:
         for selector in ("#czqa-header h1", "#czqa-question textarea", "#czqa-question .submit-button", "#czqa-examples button"):
             _in_first_screen(page, selector)
@@ -120,10 +99,10 @@ def test_the_first_screen_shows_a_folders_examples(chat_server, chromium, viewpo
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_an_answer_on_the_folder(folder_server, chromium, viewport):
+def test_an_answer_on_the_folder(folder_server, browser, viewport):
     """The README's screenshots: a reply quoting the handbook, its sources beside (or below) it."""
     url, _ = folder_server
-    page = _open(chromium, url, viewport)
+    page = _open(browser, url, viewport)
     try:
         ask(page, "How soon must a lost laptop be reported?")
         wait_for_answer(page, 1)
@@ -135,13 +114,13 @@ def test_an_answer_on_the_folder(folder_server, chromium, viewport):
         page.context.close()
 
 
-def test_the_header_follows_uploads_and_removals(folder_server, chromium, tmp_path):
+def test_the_header_follows_uploads_and_removals(folder_server, browser, tmp_path):
     from playwright.sync_api import expect
 
     url, folder = folder_server
     doc = tmp_path / "canteen.md"
     doc.write_text("# Canteen opening hours\n\nThe canteen on the second floor is open from 11:30 to 14:00.\n")
-    page = _open(chromium, url, "desktop")
+    page = _open(browser, url, "desktop")
     try:
         page.get_by_text("Add or remove documents").click()
         page.locator("#czqa-upload input[type=file]").set_input_files(str(doc))
@@ -165,14 +144,14 @@ def test_the_header_follows_uploads_and_removals(folder_server, chromium, tmp_pa
         page.context.close()
 
 
-def test_an_upload_over_the_limit_is_told_in_the_panel_and_stays(folder_server, chromium, tmp_path):
+def test_an_upload_over_the_limit_is_told_in_the_panel_and_stays(folder_server, browser, tmp_path):
     from playwright.sync_api import expect
 
     url, folder = folder_server
     small, big = tmp_path / "parking.txt", tmp_path / "archive.txt"
     small.write_text("Parking spaces are shared; book one in the intranet the day before.\n")
     big.write_text("All minutes of the works council since 1998.\n" * 700)  # 31 KB, over the 20 KB limit
-    page = _open(chromium, url, "desktop")
+    page = _open(browser, url, "desktop")
     try:
         page.get_by_text("Add or remove documents").click()
         upload = page.locator("#czqa-upload input[type=file]")

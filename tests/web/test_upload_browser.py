@@ -12,20 +12,9 @@ import sys
 
 import pytest
 
-from chat_browser import CHROMIUM, FLAGS, WAIT_MS, ask, require_browser, wait_for_answer
+from chat_browser import CHROMIUM, FLAGS, WAIT_MS, ask, require_browser, shared_helpers, wait_for_answer
 
-def _shared():
-    """tests/conftest.py's server helpers (tests/web/conftest.py shadows the name ``conftest``)."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("czqa_tests_conftest", Path(__file__).parents[1] / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_c = _shared()
+_c = shared_helpers()
 EMBEDDINGS, ROOT, SEEDS, free_port, server_process = _c.EMBEDDINGS, _c.ROOT, _c.SEEDS, _c.free_port, _c.server_process
 
 FACT = "The Varnholm lighthouse was first lit in 1902. Its first keeper was Ilse Brandt, who kept the lamp for thirty years.\n"
