@@ -2,8 +2,7 @@
 
 A load analyses no passage (no BM25 analysis, no alias table, no per-chunk objects), gives the
 retriever and the extractive answerer the same numbers an in-memory computation gives, still
-reads a format 1 index (and the next build rewrites it without embedding anything), and
-refuses a format it does not know, or tables that do not fit together, with a message.
+rebuilds a format 1 index rather than reading it, and refuses a format it does not know, or tables that do not fit together, with a message.
 """
 
 from __future__ import annotations
@@ -154,39 +153,17 @@ def test_chunk_sentences_match_the_chunk_at_a_time_computation():
         assert list(got) == _reference_chunk_sentences(chunks, sentences)
 
 
-def downgrade_to_format_1(index_dir, data) -> None:
-    """Rewrite the current generation as czqa wrote it before format 2 (chunks.json, sentences.json)."""
-    manifest = json.loads((index_dir / MANIFEST).read_text())
-    gen = index_dir / manifest["generation"]
-    rows = [{"id": c.id, "source": c.source, "start": c.start, "end": c.end, "text": c.text, "embed_text": c.embed_text} for c in data.chunks]
-    (gen / "chunks.json").write_text(json.dumps(rows), encoding="utf-8")
-    (gen / "sentences.json").write_text(json.dumps([[s.source, s.start, s.end, s.embed_text] for s in data.sentences]), encoding="utf-8")
-    for name in fmt.FILES:
-        (gen / name).unlink()
-        del manifest["data"][name]
-    for name in fmt.V1_FILES:
-        manifest["data"][name] = hashlib.sha256((gen / name).read_bytes()).hexdigest()
+def test_a_format_1_index_is_rebuilt_not_read(built):
+    """Format 1 (one JSON object per chunk, its tables computed at every load) is no longer read:
+    an index in it is rebuilt, and answers alike."""
+    settings, data = built
+    manifest = json.loads((settings.index_dir / MANIFEST).read_text())
     manifest["format"] = 1
-    (index_dir / MANIFEST).write_text(json.dumps(manifest))
-
-
-def test_a_format_1_index_still_loads_and_answers_alike(built):
-    settings, data = built
-    before = retrieval(data)
-    downgrade_to_format_1(settings.index_dir, data)
-    old = load_index(settings.index_dir, documents=documents(settings))
-    assert read_manifest(settings.index_dir).format == 1
-    assert list(old.chunks) == list(data.chunks) and list(old.sentences) == list(data.sentences)
-    assert old.aliases == data.aliases and list(old.chunk_sentences) == list(data.chunk_sentences)
-    assert retrieval(old) == before
-
-
-def test_the_next_build_rewrites_format_1_without_embedding(built):
-    settings, data = built
-    downgrade_to_format_1(settings.index_dir, data)
-    again, report = build_index(settings, encoder=HashingEncoder())
-    assert report.embedded == 0 and report.files_reused == len(DOCS)
-    assert read_manifest(settings.index_dir).format == 2
+    (settings.index_dir / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnusable, match=r"has format 1; this czqa reads 2\."):
+        load_index(settings.index_dir, documents=documents(settings))
+    again, report = ensure_index(settings.model_copy(update={"auto_build": True}), encoder=HashingEncoder())
+    assert read_manifest(settings.index_dir).format == 2 and report is not None
     assert retrieval(again) == retrieval(data)
 
 
@@ -195,7 +172,7 @@ def test_a_format_this_czqa_does_not_know_is_refused_with_the_rebuild_command(bu
     manifest = json.loads((settings.index_dir / MANIFEST).read_text())
     manifest["format"] = 3
     (settings.index_dir / MANIFEST).write_text(json.dumps(manifest))
-    with pytest.raises(IndexUnusable, match=r"has format 3; this czqa reads 1, 2\. Build it with: czqa index"):
+    with pytest.raises(IndexUnusable, match=r"has format 3; this czqa reads 2\. Build it with: czqa index"):
         ensure_index(settings, encoder=HashingEncoder())
 
 

@@ -1,4 +1,4 @@
-"""What a generation holds besides its vectors, in format 2, and how format 1 is still read.
+"""What a generation holds besides its vectors (format 2).
 
 Format 2 (written by this czqa) keeps every chunk's and sentence's metadata as columns of
 ``tables.bin`` (:mod:`czqa.index.tables`) together with what a start-up used to recompute from
@@ -6,14 +6,12 @@ them (:class:`Derived`): the alias table, the chunks' BM25 matrix, the sentences
 chunk's sentences and the documents' lower-case words. ``tables.json`` holds the JSON parts
 (source names, vocabularies, the alias table) and the directory of ``tables.bin``.
 
-Format 1 (``chunks.json`` and ``sentences.json``, one JSON object per chunk) is still read, and
-what format 2 stores is then computed at load, as earlier versions did: slower, but the answers
-are the same. The next ``czqa index`` writes format 2, reusing every vector (nothing is embedded).
+An index in the older format 1 (``chunks.json`` and ``sentences.json``) is not read: loading
+refuses it, and it is rebuilt (:func:`czqa.index.build.ensure_index`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -25,14 +23,12 @@ import numpy as np
 from czqa.index.aliases import AliasTable
 from czqa.index.lexicon import SparseBM25, TermIds, TermRows, lowercase_words, terms
 from czqa.index.tables import (
-    ChunkTable, Ragged, SentenceRecord, SentenceTable, TABLES_BIN, TABLES_JSON, chunk_sentences, read_tables, write_tables,
+    ChunkTable, Ragged, SentenceTable, TABLES_BIN, TABLES_JSON, chunk_sentences, read_tables, write_tables,
 )
-from czqa.ingest.chunking import Chunk
 
 log = logging.getLogger(__name__)
 
 FILES = (TABLES_BIN, TABLES_JSON)
-V1_FILES = ("chunks.json", "sentences.json")
 
 
 @dataclass
@@ -137,10 +133,3 @@ def read(folder: Path) -> tuple[ChunkTable, SentenceTable, Derived]:
         lowercase=frozenset(meta["lowercase"]),
     )
     return chunks, sentences, derived
-
-
-def read_v1(folder: Path) -> tuple[ChunkTable, SentenceTable]:
-    """A format 1 generation's metadata (every chunk a JSON object), as tables."""
-    chunks = [Chunk(**c) for c in json.loads((folder / "chunks.json").read_text(encoding="utf-8"))]
-    sentences = [SentenceRecord(*row) for row in json.loads((folder / "sentences.json").read_text(encoding="utf-8"))]
-    return tables(chunks, sentences)

@@ -72,7 +72,7 @@ DEFAULT_VECTOR_INDEX = "faiss-flat-ip"
 # 2: metadata and what start-up computed from it as memory-mapped tables (czqa.index.format);
 # 1 (chunks.json, sentences.json) still loads, computing them at load.
 FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
+READABLE_FORMATS = (2,)  # an index of another format is rebuilt
 # Bump when cleaning, sentence splitting or chunking rules change: old indexes become stale.
 PIPELINE_VERSION = "2"
 
@@ -382,13 +382,7 @@ def load_index(index_dir: Path, *, documents: Iterable[Document] | None = None, 
         exact = open_matrix(gen / "chunks.npy") if "chunks.npy" in manifest.data else None
         vectors = open_index(manifest.vector_index, gen, exact=exact, nprobe=nprobe, store=manifest.vector_store, settings=index_settings)
         sentence_vectors = open_matrix(gen / "sentences.npy")
-        if manifest.format == 1:  # what format 2 stores is computed now, from the documents given
-            chunks, sentences = fmt.read_v1(gen)
-            texts = {d.source: d.text for d in documents if manifest.files.get(d.source) == d.sha256}
-            derived = fmt.derive(chunks, sentences, {**fmt.texts_from_chunks(chunks), **texts})
-            log.info("index %s has format 1; `czqa index` rewrites it as format 2 (loads faster, nothing re-embedded)", gen)
-        else:
-            chunks, sentences, derived = fmt.read(gen)
+        chunks, sentences, derived = fmt.read(gen)
     except Exception as exc:  # checksums matched, so this is a czqa bug or a foreign index
         raise IndexUnusable(f"The index in {gen} could not be read: {exc}") from exc
     if len(vectors) != len(chunks) or len(sentence_vectors) != len(sentences):
