@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from czqa.ingest.readable import MARKDOWN_SUFFIXES, fold, readable  # noqa: F401  (the page's modules import them from here)
 from czqa.types import Answer, Passage, Span
 from czqa.web.sources import SourceInfo
+from czqa.web.templating import part
 
 
 def esc(text: str) -> str:
@@ -34,13 +35,7 @@ def info_for(source: str, sources: Mapping[str, SourceInfo]) -> SourceInfo:
 def source_label(span_source: str, start: int, end: int, sources: Mapping[str, SourceInfo]) -> str:
     """"Title · file · line N" as HTML; the exact character range is in the tooltip."""
     info = info_for(span_source, sources)
-    parts = []
-    if info.title:
-        parts.append(f'<span class="czqa-doc-title">{esc(info.title)}</span>')
-    parts.append(f'<span class="czqa-file">{esc(info.source)}</span>')
-    parts.append(f'<span class="czqa-line">line {info.line(start)}</span>')
-    tooltip = esc(f"{info.source}, characters {start}–{end}")
-    return f'<span class="czqa-label" title="{tooltip}">{" · ".join(parts)}</span>'
+    return part("label", info, start, end, info.line(start))
 
 
 def plain_label(source: str, start: int, sources: Mapping[str, SourceInfo]) -> str:
@@ -105,8 +100,8 @@ class Numbering:
 def numbering(answer: Answer) -> Numbering:
     """Entries and anchor key of ``answer`` (the same on every call for the same answer)."""
     digest = hashlib.blake2s(digest_size=5)
-    for part in (answer.question, answer.mode, answer.text, *(f"{p.source}:{p.start}" for p in answer.passages)):
-        digest.update(part.encode("utf-8", "replace") + b"\0")
+    for piece in (answer.question, answer.mode, answer.text, *(f"{p.source}:{p.start}" for p in answer.passages)):
+        digest.update(piece.encode("utf-8", "replace") + b"\0")
     return Numbering(key=digest.hexdigest(), entries=merge_overlapping(answer.passages))
 
 
@@ -115,8 +110,7 @@ def cite_link(numbers: Numbering, span: Span, sources: Mapping[str, SourceInfo])
     n = numbers.number(span)
     if n is None:
         return ""
-    title = esc(f"Source {n}: {plain_label(span.source, span.start, sources)}")
-    return f'<a class="czqa-cite" href="#{numbers.anchor(n)}" title="{title}">[{n}]</a>'
+    return part("cite", numbers.anchor(n), n, f"Source {n}: {plain_label(span.source, span.start, sources)}")
 
 
 SNIPPET_CHARS = 280

@@ -24,7 +24,7 @@ from czqa.ingest.sentences import split_span
 from czqa.types import Answer, Citation, Passage
 from czqa.web.markup import esc, info_for, numbering, overlaps, readable, source_label
 from czqa.web.sources import SourceInfo
-from czqa.web.templating import render
+from czqa.web.templating import part, render
 
 # How far to look around a passage for its neighbouring sentences, and the least a neighbour
 # should hold: a short heading line is not context.
@@ -124,18 +124,7 @@ def render_documents(report) -> str:
     files were indexed, and every file that was not, with why, refused ones first."""
     if report is None:
         return ""
-    issues = list(report.refused) + list(report.skipped)
-    items = "".join(
-        f'<li class="czqa-doc-{i.kind}"><span class="czqa-doc-path">{esc(i.path)}</span>: {esc(i.kind)}, {esc(i.reason)}</li>'
-        for i in issues
-    )
-    summary = esc(report.summary())
-    if not issues:
-        return f'<div class="czqa-documents"><p class="czqa-meta">Documents: {summary}.</p></div>'
-    return (
-        f'<details class="czqa-documents"><summary>Documents: {summary}</summary>'
-        f'<ul class="czqa-doc-issues">{items}</ul></details>'
-    )
+    return part("documents", report.summary(), list(report.refused) + list(report.skipped))
 
 
 def _entry(n: int, anchor: str, p: Passage, cited: Sequence[Citation], top: float, sources, *, declined: bool = False) -> dict:
@@ -164,10 +153,7 @@ def render_sources(
 ) -> str:
     """The Sources panel: what was searched, and every retrieved passage with cited words marked."""
     if answer is None and resolution is None:
-        return (
-            '<div class="czqa-sources czqa-empty"><p>Ask a question: the passages the answer '
-            "comes from will appear here, with the quoted words highlighted.</p></div>"
-        )
+        return part("empty_sources")
     entries = []
     if answer is not None:
         numbers = numbering(answer)
@@ -183,12 +169,5 @@ def stack_panels(current: str, earlier: Sequence[str]) -> str:
 
     The whole stack is one labelled region that can take keyboard focus, since it scrolls.
     """
-    older = [p for p in earlier if p != current][:EARLIER_PANELS]
-    folded = ""
-    if older:
-        n = len(older)
-        folded = (
-            f'<details class="czqa-earlier"><summary>Sources of {n} earlier answer{"s" if n != 1 else ""}</summary>'
-            f'{"".join(older)}</details>'
-        )
-    return f'<div class="czqa-panels" role="region" aria-label="Sources" tabindex="0">{current}{folded}</div>'
+    older = [Markup(p) for p in earlier if p != current][:EARLIER_PANELS]
+    return part("panels", Markup(current), older)

@@ -39,3 +39,8 @@ def render(template: str, *, one_line: bool = True, **values) -> str:
     page as written (``one_line=False``: a whole page, whose <pre> keeps its lines)."""
     out = ENV.get_template(template).render(**values)
     return _BETWEEN_TAGS.sub("><", out).replace("\n", " ").strip() if one_line else out
+
+
+def part(name: str, *args) -> Markup:
+    """One macro of ``templates/parts.html`` (a label, a citation marker, a notice), as Markup."""
+    return Markup(_BETWEEN_TAGS.sub("><", str(getattr(ENV.get_template("parts.html").module, name)(*args))).strip())

@@ -25,11 +25,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from markupsafe import Markup
+
 from czqa.errors import CzqaError
 from czqa.ingest.clean import visible_text
 from czqa.ingest.documents import FOLDER_FILE, REMOVED_FOLDER, TEXT_SUFFIXES, decode_text
 from czqa.web.chat import ChatSession
-from czqa.web.render import esc, render_documents
+from czqa.web.render import render_documents
+from czqa.web.templating import part
 
 log = logging.getLogger(__name__)
 
@@ -292,14 +295,11 @@ def documents_html(session: ChatSession, *, busy: str | None = None) -> str:
     report = render_documents(session.qa.data.ingest_report)
     if busy is None:
         return report
-    return f'<p class="czqa-meta czqa-indexing" role="status">{esc(busy)}</p>{report}'
+    return part("indexing", busy, Markup(report))
 
 
 def _status(changes: Changes, error: str | None) -> str:
-    items = [f"<li>{esc(line)}</li>" for line in _lines(changes)]
-    if error:
-        items.append(f'<li class="czqa-manage-refused">{esc(error)}</li>')
-    return f'<ul class="czqa-manage-notice" role="status">{"".join(items)}</ul>'
+    return part("notice", _lines(changes), error)
 
 
 def _lines(changes: Changes) -> list[str]:
