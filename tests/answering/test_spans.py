@@ -95,3 +95,14 @@ def test_values_disagree_only_when_they_state_the_same_kind_of_thing():
     assert not same_kind("date", "2022", "August 2")  # a year against a day of some year
     assert same_kind("amount", "$4.32 billion", "$4.35 billion")
     assert not same_kind("amount", "$4.32 billion", "4.35 billion users")
+
+
+@pytest.mark.parametrize(("question", "span", "ok"), [
+    ("How much did her parents earn?", "four months", False),  # a duration is not a sum
+    ("How much did her parents earn?", "close to minimum wage", True),
+    ("What is the name of the study of formal languages?", "formal semantics", True),  # names of things need no capital
+])
+def test_a_sum_is_not_a_duration(question, span, ok):
+    from czqa.answering.spans import fits
+
+    assert fits(question, span) is ok

@@ -53,12 +53,34 @@ ROLE_WORDS = frozenset(
 )
 ARTICLES = frozenset("the a an its his her their this that".split())
 
+#: Words that stand before a person's name without being part of it ("Judge Ann Lee", "Dr. Ruiz").
+TITLE_WORDS = frozenset(
+    """Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Lord Lady Judge Justice Honorable Honourable Hon
+    President Vice Senator Governor Mayor Minister Secretary General Colonel Captain Lieutenant Sergeant
+    Officer Officers King Queen Prince Princess Duke Pope Bishop Father Sister Brother Saint St Chairman
+    Chairwoman Chair Director Chief Executive Founder CEO""".split()
+)
 
-#: What money questions ask about: a span answering one names a sum (or "free").
+#: Words that head or end the names of institutions, places, laws and publications, not people:
+#: "Harlow County Court", "Bank of Velm", "Clean Water Act", "North Street".
+INSTITUTION_WORDS = frozenset(
+    """Court Courts Department Office Offices Bureau Agency Ministry Commission Committee Council Board
+    Authority Administration Service Services Bank Fund Trust Group Holdings Partners Company Corporation
+    Corp Inc Ltd LLC Co Foundation Institute Institution Association Society Union League Federation
+    University College School Academy Hospital Clinic Center Centre Museum Library Church Party Army
+    Navy Police Prison Jail Program Programme Project Conference Summit Act Code Treaty Street Road
+    Avenue Square Plaza Suite Building District County State States City Province
+    Region Republic Kingdom Empire Island Islands River Lake Mountain Exchange Market Journal Times
+    News Post Press Review Magazine Gazette Herald Tribune Daily Weekly Labs Capital Financial Global
+    International National Federal World United""".split()
+)
+
+#: What money questions ask about, and a sum can be named by ("minimum wage"): a span answering
+#: one names a sum, one of these, or "free".
 MONEY_WORDS = frozenset(
     """cost costs pay paid pays price priced prices worth spend spent fine fined fines charge charged salary
     fee fees earn earned raise raised sell sold buy bought value valued valuation revenue budget invest
-    invested owe owed""".split()
+    invested owe owed wage wages income""".split()
 )
 
 
