@@ -107,8 +107,17 @@ def test_an_answer_on_the_folder(folder_server, browser, viewport):
         ask(page, "How soon must a lost laptop be reported?")
         wait_for_answer(page, 1)
         reply = page.locator("#czqa-chat .czqa-reply").last
+        panel = page.locator("#czqa-sources")
         assert "two hours" in reply.inner_text()
-        assert "IT security rules" in page.locator("#czqa-sources").inner_text()  # the page's <title>
+        assert "IT security rules" in panel.inner_text()  # the page's <title>
+        # an HTML file reads as text everywhere: the answer, its quote and the passage
+        assert "<strong>" not in reply.inner_text() and "<strong>" not in panel.inner_text()
+        # plain labels: no raw score; one "quoted" card per quoted stretch (overlapping chunks merged)
+        assert "score" not in reply.inner_text().lower()
+        assert panel.locator(".czqa-passage .czqa-badge").count() == 1
+        # the reply, its Sources entry and the CLI name the same line
+        line = reply.locator(".czqa-quote .czqa-line").first.inner_text()
+        assert panel.locator(".czqa-cited .czqa-line").first.inner_text() == line
         screenshot(page, f"folder-{viewport}-answered")
     finally:
         page.context.close()
