@@ -24,7 +24,7 @@ EMBEDDINGS = ROOT / "embeddings"
 # CI and the README's test command run every tier.
 _BROWSER_FIXTURES = {"browser", "open_page"}
 _LLM_FIXTURES = {"gguf_path"}
-_SLOW_FIXTURES = {"qa", "st_encoder", "np_encoder", "chat_server", "seeds_copy", "gated_session"} | _BROWSER_FIXTURES | _LLM_FIXTURES
+_SLOW_FIXTURES = {"qa", "st_encoder", "np_encoder", "int8_encoder", "chat_server", "seeds_copy", "gated_session"} | _BROWSER_FIXTURES | _LLM_FIXTURES
 _SLOW_MODULES = {
     "test_big_input",  # 1 MB hang guards in child processes
     "test_reader_train", "test_reader_written",  # torch training runs
@@ -70,12 +70,20 @@ def np_encoder():
 
 
 @pytest.fixture(scope="session")
-def qa(np_encoder):
+def int8_encoder():
+    """The default encoder (int8, ONNX Runtime): builds indexes and embeds questions."""
+    from czqa.embed.encoder import OnnxMiniLM
+
+    return OnnxMiniLM()
+
+
+@pytest.fixture(scope="session")
+def qa(int8_encoder):
     """QA over the committed seeds and index; auto_build off, so a stale index fails loudly."""
     from czqa.qa import QA
     from czqa.settings import Settings
 
-    q = QA(Settings(seeds_dir=SEEDS, index_dir=EMBEDDINGS, auto_build=False), query_encoder=np_encoder)
+    q = QA(Settings(seeds_dir=SEEDS, index_dir=EMBEDDINGS, auto_build=False), query_encoder=int8_encoder, build_encoder=int8_encoder)
     q.warm_up()
     return q
 

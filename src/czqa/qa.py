@@ -88,11 +88,13 @@ class QA:
             if self._loaded is not None:
                 return
             started = time.perf_counter()
-            from czqa.embed.encoder import NumpyMiniLM
-            from czqa.index.build import default_encoder
+            from czqa.embed.encoder import encoders_for
 
-            encoder = self._query_encoder or NumpyMiniLM()
-            self._build_encoder = self._build_encoder or default_encoder()
+            if self._query_encoder is None or self._build_encoder is None:
+                build, query = encoders_for(self.settings.precision)
+                self._build_encoder = self._build_encoder or build
+                self._query_encoder = self._query_encoder or query
+            encoder = self._query_encoder
             if self._build_encoder.name != encoder.name:
                 raise UsageError(
                     f"The index would be built with encoder {self._build_encoder.name} but questions embedded "

@@ -206,6 +206,9 @@ class Settings(BaseSettings):
     # Calibrated on the dev split of eval/qa.jsonl by eval/calibrate.py; not tuned per question.
     abstain_threshold: float = Field(0.3251, description="the extractive mode's decline threshold")
     max_question_chars: int = Field(2000, ge=1)
+    precision: Literal["int8", "fp32"] = Field(
+        "int8", description="int8: the quantised encoder and reader (ONNX Runtime, fast); fp32: the float32 reference models"
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
     web: WebSettings = Field(default_factory=WebSettings)

@@ -31,7 +31,7 @@ def _textbook(bert: NumpyBert, ids, mask, types) -> np.ndarray:
 def test_forward_equals_the_textbook_formulas_bit_for_bit():
     from czqa.answering.reader.model import shared_reader
 
-    bert = shared_reader().bert
+    bert = shared_reader(precision="fp32").bert
     rng = np.random.default_rng(0)
     ids = rng.integers(1000, 20000, (3, 40))
     mask = np.ones((3, 40), np.float32)

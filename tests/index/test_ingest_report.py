@@ -54,7 +54,7 @@ def test_an_older_manifest_without_refused_still_gives_a_report(settings):
 def test_czqa_index_prints_a_summary_and_a_line_per_file_not_indexed(settings, monkeypatch, capsys):
     from czqa.cli import main
 
-    monkeypatch.setattr(build, "default_encoder", HashingEncoder)
+    monkeypatch.setattr(build, "default_encoder", lambda settings=None: HashingEncoder())
     code = main(["index", "--seeds", str(settings.seeds_dir), "--out", str(settings.index_dir), "-q"])
     out, err = capsys.readouterr()
     assert code == 0

@@ -41,8 +41,14 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     tty = sys.stderr.isatty()
+    progress = {"show_progress": not args.quiet and tty, "progress_lines": not args.quiet and not tty}
     try:
-        _, report = build_index(settings, show_progress=not args.quiet and tty, progress_lines=not args.quiet and not tty)
+        if args.ray:
+            from czqa.index.ray_build import build_on_ray
+
+            _, report = build_on_ray(settings, address=args.ray, **progress)
+        else:
+            _, report = build_index(settings, **progress)
     except BuildInterrupted as stop:
         print(f"\nStopped: {stop.kept:,} of the {stop.total:,} texts to embed were embedded and are kept in "
               f"{settings.index_dir}; the index itself was not changed. Run the same command again to embed "
@@ -128,7 +134,22 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     if out is None:
         print(f"Stopped after {args.stop_after} steps (checkpointed); run the same command again to resume.")
         return 0
-    print(f"Reader weights written to {out}")
+    from czqa.answering.reader.quantize import quantize_reader
+
+    print(f"Reader weights written to {out}; int8 export: {quantize_reader(out)}")
+    return 0
+
+
+def cmd_quantize(args: argparse.Namespace) -> int:
+    """Export the reader and the encoder to int8 (what ``precision=int8`` runs)."""
+    from czqa.answering.reader.quantize import quantize_reader
+    from czqa.embed.encoder import quantize_encoder
+
+    both = args.reader is None and not args.encoder
+    if both or args.reader is not None:  # --reader alone (True): the shipped weights
+        print(f"Reader: {quantize_reader(args.reader if isinstance(args.reader, Path) else None)}")
+    if both or args.encoder:
+        print(f"Encoder: {quantize_encoder()}")
     return 0
 
 
@@ -181,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_index = sub.add_parser("index", help="build or refresh the index from the seeds folder")
     p_index.add_argument("--seeds", type=_folder, help="folder of .txt/.md/.html files, read recursively (default: ./seeds)")
     p_index.add_argument("--out", type=_folder, help="index folder (default: ./embeddings)")
+    p_index.add_argument("--ray", metavar="ADDRESS", help="read, chunk and embed on a Ray cluster: auto (the one `ray start` "
+                         "joined), ray://host:10001, or local (this machine's cores); needs pip install 'czqa[ray]'")
     p_index.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_index.set_defaults(func=cmd_index)
 
@@ -205,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_eval(sub)
     _add_train_reader(sub)
+
+    p_quant = sub.add_parser("quantize", help="export the reader and the encoder to int8 (after training a reader)",
+                             description="Write reader.int8.onnx beside a reader's weights and the encoder's int8 file, "
+                             "which the default precision (CZQA_PRECISION=int8) runs. With no option, both, in the package.")
+    p_quant.add_argument("--reader", type=_folder, nargs="?", const=True, default=None, metavar="DIR",
+                         help="only the reader in DIR (default: the shipped weights)")
+    p_quant.add_argument("--encoder", action="store_true", help="only the encoder")
+    p_quant.set_defaults(func=cmd_quantize)
 
     p_schema = sub.add_parser("schema", help="print the JSON Schema of `czqa ask --json` output")
     p_schema.set_defaults(func=cmd_schema)

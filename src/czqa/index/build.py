@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,11 +84,12 @@ class BuildReport:
         return "; ".join(parts)
 
 
-def default_encoder() -> Encoder:
-    """The encoder that builds indexes unless another is given (torch loads on first encode)."""
-    from czqa.embed.encoder import SentenceTransformerEncoder
+def default_encoder(settings: Settings | None = None) -> Encoder:
+    """The encoder that builds indexes unless another is given: the int8 one, or with
+    ``precision="fp32"`` sentence-transformers (torch loads on first encode)."""
+    from czqa.embed.encoder import encoders_for
 
-    return SentenceTransformerEncoder()
+    return encoders_for(settings.precision if settings is not None else "int8")[0]
 
 
 def model_info(encoder: Encoder | None = None) -> ModelInfo:
@@ -249,9 +250,12 @@ def _embed(
 
 
 def _records(docs: list[Document], previous: IndexData | None, settings: Settings, report: BuildReport, *,
-             show_progress: bool) -> tuple[dict[str, np.ndarray], list[Chunk], list[SentenceRecord]]:
+             show_progress: bool, processed: Mapping[str, tuple[list[Chunk], list[SentenceRecord]]] | None = None,
+             ) -> tuple[dict[str, np.ndarray], list[Chunk], list[SentenceRecord]]:
     """(the vectors already known, by visible text; every chunk; every sentence): an unchanged
-    file's records and vectors come from ``previous`` (a compatible index), the others are made now."""
+    file's records and vectors come from ``previous`` (a compatible index), the others are made
+    now, or taken from ``processed`` (source → records that a Ray build's workers made with the
+    same :func:`process_document` and chunking settings)."""
     known: dict[str, np.ndarray] = {}
     previous_chunks: dict[str, list[Chunk]] = {}
     previous_sentences: dict[str, list[SentenceRecord]] = {}
@@ -271,7 +275,7 @@ def _records(docs: list[Document], previous: IndexData | None, settings: Setting
             sentences.extend(previous_sentences.get(doc.source, ()))
             report.files_reused += 1
         else:
-            c, s = process_document(doc, settings.chunking)
+            c, s = processed[doc.source] if processed and doc.source in processed else process_document(doc, settings.chunking)
             chunks.extend(c)
             sentences.extend(s)
             report.files_processed.append(doc.source)
@@ -292,6 +296,7 @@ def build_index(
     show_progress: bool = False,
     progress_lines: bool = False,
     embed_batch: int = EMBED_BATCH,
+    processed: Mapping[str, tuple[list[Chunk], list[SentenceRecord]]] | None = None,
 ) -> tuple[IndexData, BuildReport]:
     """Build (or incrementally refresh) the index for ``settings.seeds_dir`` into ``settings.index_dir``.
 
@@ -302,7 +307,7 @@ def build_index(
     started = time.perf_counter()
     check_index_location(settings.index_dir)
     check_server(settings.index)  # a Milvus backend: reachable before any embedding
-    encoder = encoder or default_encoder()
+    encoder = encoder or default_encoder(settings)
     docs, issues = _documents(settings, docs, skipped)
     if previous is None:
         try:
@@ -319,7 +324,8 @@ def build_index(
     if previous is not None:
         report.files_removed = sorted(set(previous.manifest.files) - {d.source for d in docs})
 
-    known, chunks, sentences = _records(docs, previous if compatible else None, settings, report, show_progress=show_progress)
+    known, chunks, sentences = _records(docs, previous if compatible else None, settings, report, show_progress=show_progress,
+                                        processed=processed)
     todo = sorted({t for t in [c.embed_text for c in chunks] + [s.embed_text for s in sentences] if t not in known})
     report.resumed, report.embedded = _embed(
         todo, known, encoder, settings, batch=max(1, embed_batch), show_progress=show_progress, progress_lines=progress_lines
@@ -386,7 +392,7 @@ def ensure_index(
             raise IndexUnusable(f"{exc} Build it with: {index_command(settings)}") from exc
         log.warning("%s Building it now.", exc)
         return build_index(settings, encoder=encoder, docs=docs, skipped=issues, previous=None, show_progress=show_progress)
-    encoder = encoder or default_encoder()
+    encoder = encoder or default_encoder(settings)
     reasons = staleness(data.manifest, docs, settings, encoder, indexed_sources=data.chunks.source_names())
     if not reasons:
         return data, None

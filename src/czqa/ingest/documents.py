@@ -351,24 +351,38 @@ def ingest(
         from czqa.settings import load_settings
 
         settings = load_settings().ingest
+    files, issues = list_files(seeds_dir, settings=settings, exclude=exclude)
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    return collect(seeds_dir, [read_file(rel, path, limit=limit, known=known or {}) for rel, path in files], issues)
+
+
+def list_files(seeds_dir: Path, *, settings: IngestSettings, exclude: Sequence[Path] = ()) -> tuple[list[tuple[str, Path]], list[FileIssue]]:
+    """The files to read, as (source name, path) in name order, and the ones passed over with why
+    (hidden, links, types, sizes): the walk :func:`ingest` starts with, for a caller that reads
+    the files elsewhere (a Ray build's workers)."""
     if not seeds_dir.exists():
         raise SeedsError(f"Seeds folder not found: {seeds_dir}. Pass the folder to answer from with --seeds DIR "
                          "(or set CZQA_SEEDS).")
     if not seeds_dir.is_dir():
         raise SeedsError(f"Seeds path is not a folder: {seeds_dir}")
-    root = seeds_dir.resolve()
-    walk = _Walk(root, settings, {p.resolve() for p in exclude})
+    walk = _Walk(seeds_dir.resolve(), settings, {p.resolve() for p in exclude})
     walk.run()
-    docs: list[Document] = []
-    issues = list(walk.issues)
-    limit = int(settings.max_file_mb * 1024 * 1024)
-    for rel, path in sorted(walk.files):
-        got = _document(rel, path, limit, known or {})
-        if isinstance(got, Document):
-            docs.append(got)
-        else:
-            log.info("refused %s: %s", got.path, got.reason)
-            issues.append(got)
+    return sorted(walk.files), list(walk.issues)
+
+
+def read_file(rel: str, path: Path, *, limit: int, known: Mapping[str, str]) -> Document | FileIssue:
+    """One listed file read and checked as text: a Document, or the FileIssue saying why not."""
+    got = _document(rel, path, limit, known)
+    if isinstance(got, FileIssue):
+        log.info("refused %s: %s", got.path, got.reason)
+    return got
+
+
+def collect(seeds_dir: Path, results: Iterable[Document | FileIssue], issues: Sequence[FileIssue]) -> tuple[list[Document], IngestReport]:
+    """The documents read and the report of every file not indexed; SeedsError when none is usable."""
+    results = list(results)
+    docs = [r for r in results if isinstance(r, Document)]
+    issues = list(issues) + [r for r in results if isinstance(r, FileIssue)]
     report = IngestReport.from_parts((d.source for d in docs), issues)
     if not docs:
         what = f"no readable text files ({', '.join(TEXT_SUFFIXES)})"

@@ -27,7 +27,7 @@ def test_numpy_forward_equals_torch(tmp_path):
         net.answerable.weight.normal_(0, 0.5)
     cfg = TrainConfig(data_dir=tmp_path, out_dir=tmp_path / "w")
     export(net, cfg, final_loss=None)
-    reader = Reader(tmp_path / "w")
+    reader = Reader(tmp_path / "w", precision="fp32")
     q = "Who founded the Quenford Lantern Festival?"
     texts = ["The Quenford Lantern Festival began in 1987. It was founded by Mira Talvik.", "Short one."]
     ws = [w for t in texts for w in windows(q, t)]
@@ -51,7 +51,7 @@ def test_windows_read_one_at_a_time_equal_a_padded_batch():
 
     from czqa.answering.reader.model import shared_reader
 
-    reader = shared_reader()
+    reader = shared_reader(precision="fp32")  # int8 scales activations per call: a padded batch is not the same
     question = "Who founded the festival in Quenford?"
     passages = ["In 1987 Mira Talvik founded the festival in Quenford.", "The museum in Velm opened in 1990. " * 30]
     batch = [w for _, w in reader.windows(question, passages)]
@@ -75,11 +75,13 @@ def test_windows_read_one_at_a_time_equal_a_padded_batch():
     assert np.allclose(answerable, (hidden[:, 0] @ reader.ans_w + reader.ans_b)[:, 0], atol=1e-4)
 
 
-def test_windows_read_side_by_side_are_the_same_bits_as_one_after_another():
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_windows_read_side_by_side_are_the_same_bits_as_one_after_another(precision):
     """Several windows on several threads (one BLAS thread each) give exactly the sequential logits."""
     from czqa.answering.reader.model import Reader
 
-    reader = Reader()
+    reader = Reader(precision=precision)
+    assert reader.precision == precision
     question = "Who founded the festival in Quenford?"
     passages = ["In 1987 Mira Talvik founded the festival in Quenford.", "The museum in Velm opened in 1990. " * 30,
                 "Quenford's festival draws 40,000 visitors.", "Mira Talvik is a glassblower."]
@@ -94,3 +96,54 @@ def test_windows_read_side_by_side_are_the_same_bits_as_one_after_another():
     assert len(calls) == len(batch) and reader._pool is not None  # the pool read them
     for a, b in zip(sequential, side_by_side):
         assert np.array_equal(a, b)
+
+
+def test_int8_reads_as_float32_does(caplog):
+    """The shipped int8 export is in use, and finds the same answers as the float32 reference."""
+    from czqa.answering.reader.model import shared_reader
+
+    int8, fp32 = shared_reader(precision="int8"), shared_reader(precision="fp32")
+    assert int8.precision == "int8" and fp32.precision == "fp32" and int8.bert is not fp32.bert
+    question = "Who founded the festival in Quenford?"
+    passages = ["In 1987 Mira Talvik founded the festival in Quenford.", "The museum in Velm opened in 1990.",
+                "Quenford's festival draws 40,000 visitors a year, most of them in August."]
+    a, b = int8.read(question, passages), fp32.read(question, passages)
+    assert [(s.passage, s.start, s.end) for s in a] == [(s.passage, s.start, s.end) for s in b]
+    assert max(abs(x.margin - y.margin) for x, y in zip(a, b)) < 1.5
+
+
+def test_the_shipped_int8_reader_was_exported_from_the_shipped_weights():
+    from czqa.answering.reader.model import INT8_FILE, WEIGHTS_DIR, WEIGHTS_FILE
+    from czqa.embed.export import source_digest
+    from czqa.embed.onnx_bert import OnnxBert
+
+    exported = OnnxBert(WEIGHTS_DIR / INT8_FILE, word_embeddings=np.zeros((1, 384), np.float32))
+    assert exported.source_sha256 == source_digest(WEIGHTS_DIR / WEIGHTS_FILE), "run: czqa quantize --reader"
+
+
+def test_an_export_of_other_weights_is_not_used_and_quantize_mends_it(tmp_path, caplog):
+    """A reader retrained without a new export reads in float32 (saying so) instead of answering
+    from a quantised copy of the old weights; `czqa quantize --reader DIR` writes the new export."""
+    import shutil
+    import logging
+
+    from safetensors.numpy import load_file, save_file
+
+    from czqa.answering.reader.model import WEIGHTS_DIR, WEIGHTS_FILE
+    from czqa.cli import main
+
+    folder = tmp_path / "reader"
+    shutil.copytree(WEIGHTS_DIR, folder)
+    tensors = load_file(str(folder / WEIGHTS_FILE))
+    tensors["span.bias"] = tensors["span.bias"] + np.float16(0.5)  # "retrained"
+    save_file(tensors, str(folder / WEIGHTS_FILE))
+    with caplog.at_level(logging.WARNING):
+        assert Reader(folder).precision == "fp32"
+    assert "exported from other weights" in caplog.text and f"czqa quantize --reader {folder}" in caplog.text
+    assert main(["quantize", "--reader", str(folder)]) == 0
+    assert Reader(folder).precision == "int8"
+    (folder / "reader.int8.onnx").unlink()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert Reader(folder).precision == "fp32"
+    assert "No reader.int8.onnx" in caplog.text

