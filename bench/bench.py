@@ -2,38 +2,41 @@
 
 Run it from anywhere with the project's virtualenv::
 
-    /work/main/.venv/bin/python bench/bench.py
+    /work/main/.venv/bin/python bench/bench.py [--json]
 
-Every figure comes from this one run. The script prints a table (with the targets and PASS/MISS)
-and writes the same figures to ``bench/results/latest.json``. It takes about two minutes on the
-2-core development machine.
+Every figure comes from this one run. The script prints a table (with the targets and PASS/MISS),
+or with ``--json`` the figures as JSON, and writes them to ``bench/results/latest.json``. It takes
+about three minutes on the 2-core development machine.
 
 What is measured, and why
 -------------------------
 
-1. **Index build, in-process.** Building embeds every chunk and sentence of ``seeds/`` with
-   sentence-transformers (torch). Importing torch and loading the model costs seconds on its own,
-   so the model is loaded once (reported separately as "model import+load") and each build gets
-   the same pre-warmed ``SentenceTransformerEncoder``: the build figure is the build work itself
+1. **Index build, in-process.** Building embeds every chunk and sentence of ``seeds/`` with the
+   default (int8, ONNX Runtime) encoder. The model is loaded once (reported separately as
+   "model load") and each build gets the same encoder: the build figure is the build work itself
    (read, clean, split, chunk, embed, write, reload). Median of 3 builds, each into a new,
    empty temporary folder, so nothing is reused from a previous index.
 2. **Index build, new process.** What a user waits for after ``czqa index``: one subprocess,
-   torch import included. Plus an *incremental* rebuild: after appending one sentence to one seed
+   model load included. Plus an *incremental* rebuild: after appending one sentence to one seed
    file, only that file is re-chunked and only texts whose embedding is not already in the index
    are embedded; the report's ``embedded`` count shows how many.
 3. **Cold start.** Wall time of a new ``czqa ask`` process against the already-built
-   ``embeddings/``. This path never imports torch: questions are embedded by ``NumpyMiniLM``, a
-   numpy port of the same all-MiniLM-L6-v2 weights, so a one-off question costs process start,
-   index load and one forward pass. ``python -c "import czqa"`` is timed too: the package
+   ``embeddings/``. This path never imports torch: questions are embedded by the int8
+   encoder (ONNX Runtime), so a one-off question costs process start, index load and one forward
+   pass. ``python -c "import czqa"`` is timed too: the package
    imports its heavy modules lazily, so this is the floor of any czqa process. The ask runs with
    ``CZQA_AUTO_BUILD=0`` so a stale index fails loudly instead of being silently rebuilt (and
    timed); the script refreshes a missing or stale index with ``czqa index`` before measuring.
 4. **Warm answer latency.** One ``QA`` over ``seeds/`` + ``embeddings/``: warm up, answer every
    question of ``eval/qa.jsonl`` once untimed, then again timing each call with
    ``time.perf_counter``. This runs in the benchmark process *before* torch is imported in it,
-   as in a real serving process.
+   as in a real serving process. Then the same questions per answer mode (reader, extractive)
+   and with the float32 reader, over the same retrieval (``modes``: p50/p95 each, and the
+   reader/extractive and fp32/int8 ratios), and each build encoder's own rate on the same
+   passages beside the int8 build's rate (``encoders``): speed-ups are ratios of one run.
 5. **Peak memory.** ``ru_maxrss`` of a subprocess that only serves (warm_up + answer all eval
-   questions), and, for contrast, of one that builds the index (which loads torch). Linux reports
+   questions), of one that serves with the float32 models (``CZQA_PRECISION=fp32``, over an index
+   the float32 encoder built first), and, for contrast, of one that builds the index. Linux reports
    KiB; figures here are MiB. Caveat: Linux carries a process's peak RSS across ``exec``, so a
    child started by a large parent reports at least the *parent's* peak. The memory children are
    therefore started first, while this process is still small (its own peak at that moment is
@@ -109,9 +112,9 @@ def run_timed(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[flo
     return elapsed, proc.stdout
 
 
-def run_child(mode: str) -> dict:
+def run_child(mode: str, **env: str) -> dict:
     """Run this script in ``--child MODE`` and return the JSON it prints on its last line."""
-    _, stdout = run_timed([str(PYTHON), str(Path(__file__).resolve()), "--child", mode])
+    _, stdout = run_timed([str(PYTHON), str(Path(__file__).resolve()), "--child", mode], env=clean_env(**env))
     return json.loads(stdout.strip().splitlines()[-1])
 
 
@@ -191,7 +194,10 @@ def child_serve() -> dict:
     """A serving process: load QA and answer every eval question once; nothing else."""
     from czqa.qa import QA
 
-    qa = QA(qa_settings())
+    # BENCH_PRECISION=fp32 (with BENCH_INDEX, an index that precision built): the float32 models.
+    precision = os.environ.get("BENCH_PRECISION", "int8")
+    settings = qa_settings(index=Path(os.environ.get("BENCH_INDEX", INDEX))).model_copy(update={"precision": precision})
+    qa = QA(settings)
     qa.warm_up()
     questions = eval_questions()
     for q in questions:
@@ -201,11 +207,12 @@ def child_serve() -> dict:
         "vmhwm_mb": vmhwm_mb(),
         "questions": len(questions),
         "torch_imported": "torch" in sys.modules,
+        "precision": precision,
     }
 
 
 def child_build() -> dict:
-    """A build process: build the full index from the seeds (imports torch)."""
+    """A build process: build the full index from the seeds (the default, int8 encoder)."""
     from czqa.index.build import build_index
     from czqa.settings import Settings
 
@@ -241,10 +248,15 @@ def prepare_index() -> str:
     return state
 
 
-def measure_memory() -> dict:
+def measure_memory(tmp: Path) -> dict:
+    """The serving and building children's peaks; and a serving child with the float32 models,
+    over an index the float32 encoder built (``czqa index`` in its own process first)."""
     parent = maxrss_mb()
     serve, build = run_child("serve"), run_child("build")
-    return {"parent_maxrss_mb_at_spawn": parent, "serving": serve, "building": build}
+    fp32_index = tmp / "fp32-index"
+    run_timed([str(CZQA), "index", "--seeds", str(SEEDS), "--out", str(fp32_index), "-q"], env=clean_env(CZQA_PRECISION="fp32"))
+    serve_fp32 = run_child("serve", BENCH_PRECISION="fp32", BENCH_INDEX=str(fp32_index))
+    return {"parent_maxrss_mb_at_spawn": parent, "serving": serve, "serving_fp32": serve_fp32, "building": build}
 
 
 def measure_cold_start() -> dict:
@@ -300,13 +312,66 @@ def measure_warm_latency() -> dict:
     }
 
 
-def load_encoder():
-    """Import sentence-transformers/torch and load the model once; return (encoder, seconds)."""
-    started = time.perf_counter()
-    from czqa.embed.encoder import SentenceTransformerEncoder
+def _latencies(qa, questions: list[str], mode: str) -> dict:
+    for q in questions:  # untimed pass: first-call allocations, caches
+        qa.answer(q, mode=mode)
+    lat = []
+    for q in questions:
+        t0 = time.perf_counter()
+        qa.answer(q, mode=mode)
+        lat.append((time.perf_counter() - t0) * 1000)
+    lat = np.array(lat)
+    return {"n": len(lat), "p50_ms": float(np.percentile(lat, 50)), "p95_ms": float(np.percentile(lat, 95))}
 
-    encoder = SentenceTransformerEncoder()
-    encoder.warm_up()
+
+def measure_modes() -> dict:
+    """Warm p50/p95 of each answer mode and of the reader in both precisions, on the same
+    questions, in this one process, over the same retrieval (the int8 encoder embeds the questions
+    for all of them, so only the answer step differs): the speed-ups are ratios of this run."""
+    from czqa.embed.encoder import OnnxMiniLM
+    from czqa.qa import QA
+
+    questions = eval_questions()
+    encoder = OnnxMiniLM()
+    out: dict = {}
+    for precision, modes in (("int8", ("reader", "extractive")), ("fp32", ("reader",))):
+        qa = QA(qa_settings().model_copy(update={"precision": precision}), query_encoder=encoder, build_encoder=encoder)
+        qa.warm_up()
+        for mode in modes:
+            out[f"{mode}_{precision}"] = _latencies(qa, questions, mode)
+    out["reader_over_extractive_p50"] = out["reader_int8"]["p50_ms"] / out["extractive_int8"]["p50_ms"]
+    out["reader_fp32_over_int8_p50"] = out["reader_fp32"]["p50_ms"] / out["reader_int8"]["p50_ms"]
+    return out
+
+
+def measure_encoders(tmp: Path) -> dict:
+    """Each build encoder's own rate on the same passages, and a whole build's rate with the
+    int8 encoder (reading, chunking, embedding chunks and sentences, writing), in this run."""
+    from czqa.embed.encoder import OnnxMiniLM, SentenceTransformerEncoder
+    from czqa.index.store import load_index
+
+    passages = [c.embed_text for c in load_index(INDEX).chunks] * 2
+    rates = {}
+    for name, encoder in (("torch_fp32", SentenceTransformerEncoder()), ("int8", OnnxMiniLM())):
+        encoder.encode(passages[:8])  # loads the model: not part of the rate
+        started = time.perf_counter()
+        encoder.encode(passages)
+        rates[name] = len(passages) / (time.perf_counter() - started)
+    elapsed, report = timed_build(SEEDS, tmp / "int8-build", OnnxMiniLM())
+    build_rate = report.chunks / elapsed
+    return {"passages": len(passages), "torch_fp32_passages_per_s": rates["torch_fp32"], "int8_passages_per_s": rates["int8"],
+            "build_s": elapsed, "build_chunks": report.chunks, "build_texts_embedded": report.embedded,
+            "build_passages_per_s": build_rate, "build_over_torch_rate": build_rate / rates["torch_fp32"],
+            "int8_over_torch_rate": rates["int8"] / rates["torch_fp32"]}
+
+
+def load_encoder():
+    """Load the default (int8) build encoder once; return (encoder, seconds)."""
+    started = time.perf_counter()
+    from czqa.embed.encoder import OnnxMiniLM
+
+    encoder = OnnxMiniLM()
+    encoder.encode(["warm up"])
     return encoder, time.perf_counter() - started
 
 
@@ -385,13 +450,13 @@ def table_rows(r: dict) -> list[tuple[str, str, str]]:
     runs = ", ".join(f"{x:.2f}" for x in b["runs_s"])
     return [
         ("1. Index build", "", ""),
-        ("   model import+load (once)", f"{r['model_load_s']:.2f} s", ""),
+        ("   model load (once)", f"{r['model_load_s']:.2f} s", ""),
         (f"   build, pre-warmed encoder (median of {BUILD_RUNS})", f"{b['median_s']:.2f} s",
          verdict("Index build (in-process, median)")),
         ("     each run (s)", runs, ""),
         (f"     index: {b['chunks']} chunks, {b['sentences']} sentences", f"{b['embedded']} embedded", ""),
         ("2. Index build, new process", "", ""),
-        ("   `czqa index` wall time (incl. torch import)", f"{cli['wall_s']:.2f} s", ""),
+        ("   `czqa index` wall time (incl. model load)", f"{cli['wall_s']:.2f} s", ""),
         ("   incremental rebuild after 1 appended sentence", f"{inc['rebuild_s']:.2f} s", ""),
         ("     texts embedded by the rebuild", f"{inc['embedded']} of {inc['full_embedded']}", ""),
         ("3. Cold start", "", ""),
@@ -402,10 +467,16 @@ def table_rows(r: dict) -> list[tuple[str, str, str]]:
         ("   p50", f"{w['p50_ms']:.1f} ms", verdict("Warm answer p50")),
         ("   p95", f"{w['p95_ms']:.1f} ms", verdict("Warm answer p95")),
         ("   max", f"{w['max_ms']:.1f} ms", ""),
+        ("   reader p50 / extractive p50 (int8, same questions)", f"{r['modes']['reader_over_extractive_p50']:.1f}x", "≤ 5x"),
+        ("   reader p50, fp32 / int8", f"{r['modes']['reader_fp32_over_int8_p50']:.1f}x", ""),
+        ("   encoders' own rate: torch fp32 / int8", f"{r['encoders']['torch_fp32_passages_per_s']:.0f} / "
+         f"{r['encoders']['int8_passages_per_s']:.0f} passages/s", ""),
+        ("   int8 build rate / torch encoder's own rate", f"{r['encoders']['build_over_torch_rate']:.1f}x", "≥ 1.8x"),
         ("5. Peak memory (ru_maxrss)", "", ""),
         ("   serving process (warm_up + all questions)", f"{m['serving']['maxrss_mb']:.0f} MiB",
          verdict("Serving peak memory")),
-        ("   build process (loads torch)", f"{m['building']['maxrss_mb']:.0f} MiB", ""),
+        ("   serving process, float32 models", f"{m['serving_fp32']['maxrss_mb']:.0f} MiB", ""),
+        ("   build process", f"{m['building']['maxrss_mb']:.0f} MiB", ""),
     ]
 
 
@@ -439,7 +510,7 @@ def notes(r: dict) -> list[str]:
         out.append("torch was already imported when warm latency was measured")
     if r["memory"]["serving"]["torch_imported"]:
         out.append("the serving process imported torch")
-    for kind in ("serving", "building"):
+    for kind in ("serving", "serving_fp32", "building"):
         if r["memory"][kind]["maxrss_mb"] <= r["memory"]["parent_maxrss_mb_at_spawn"]:
             out.append(f"{kind} ru_maxrss may only be this process's inherited peak; see vmhwm_mb in the JSON")
     # Contention inflates times, not peak memory, so the memory section is recorded but not flagged.
@@ -456,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
                         help="first wait up to SECONDS for other processes to leave the CPUs idle")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -476,16 +548,20 @@ def main(argv: list[str] | None = None) -> int:
     # Order matters: memory children first (while this process is small, see the docstring),
     # subprocess timings next, warm latency before torch enters this process, torch builds last.
     r["index_state"] = prepare_index()
-    with watch("memory", sections):
-        r["memory"] = measure_memory()
-    with watch("cold_start", sections):
-        r["cold_start"] = measure_cold_start()
     with tempfile.TemporaryDirectory(prefix="czqa-bench-") as tmp_name:
         tmp = Path(tmp_name)
+        with watch("memory", sections):
+            r["memory"] = measure_memory(tmp)
+        with watch("cold_start", sections):
+            r["cold_start"] = measure_cold_start()
         with watch("build_cli", sections):
             r["build_cli"] = measure_cli_build(tmp)
         with watch("warm_latency", sections):
             r["warm_latency"] = measure_warm_latency()
+        with watch("modes", sections):
+            r["modes"] = measure_modes()
+        with watch("encoders", sections):
+            r["encoders"] = measure_encoders(tmp)
         with watch("build_inprocess", sections):
             encoder, r["model_load_s"] = load_encoder()
             r["build_inprocess"] = measure_inprocess_builds(tmp, encoder)
@@ -497,7 +573,10 @@ def main(argv: list[str] | None = None) -> int:
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(r, indent=2) + "\n", encoding="utf-8")
-    print_table(r)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        print_table(r)
     return 0
 
 

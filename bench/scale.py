@@ -14,9 +14,13 @@ What it does:
    same N gives the same text), 1,000 passages per file, blank lines between them.
 2. **Index**, written by czqa's own store code, so loading is exactly what ``QA`` does:
 
-   * ``--embed real`` (the default below 100k): ``build_index`` with the sentence-transformers
-     encoder, as ``czqa index`` runs it (clean, split, chunk, embed, save). ``build_passages_per_s``
-     is compared with the encoder's own throughput on a sample of the same chunks, in this run.
+   * ``--embed real`` (the default below 100k): ``build_index`` with the ``--encoder`` (int8 by
+     default, as ``czqa index`` runs it: clean, split, chunk, embed, save). ``build_passages_per_s``
+     is compared with both build encoders' own throughput (torch float32, int8) on a sample of
+     the same passages, in this run (``build_over_torch_encoder``); with int8, the eval
+     questions' ten nearest chunks are also found with float32 vectors of the same chunks and
+     questions (sentence-transformers), and ``int8_recall_at_10_vs_fp32`` is the share of them
+     that the int8 vectors find too.
    * ``--embed synthetic`` (the default from 100k): each passage is one chunk and each of its
      sentences one sentence record (offsets exact, so load-time verification passes), and the
      vectors are precomputed clustered random vectors instead of embeddings, to isolate the
@@ -243,36 +247,64 @@ def build_synthetic(settings: Settings, parts: list[list[str]]) -> dict:
             "chunks": len(chunks), "sentences": len(sentences), "vector_index": kind}
 
 
-def build_real(settings: Settings, parts: list[list[str]]) -> dict:
-    """``build_index`` as ``czqa index`` runs it, and the encoder's own throughput beside it."""
-    from czqa.embed.encoder import SentenceTransformerEncoder
+def build_real(settings: Settings, parts: list[list[str]], *, encoder_kind: str = "int8") -> dict:
+    """``build_index`` as ``czqa index`` runs it, and both build encoders' own throughput beside
+    it on the same sample; with the int8 encoder, also its recall@10 against float32 exact
+    search (the eval questions' ten nearest chunks by int8 vectors, against those by float32
+    vectors of the same chunks and questions)."""
+    from czqa.embed.encoder import OnnxMiniLM, SentenceTransformerEncoder
     from czqa.index.build import build_index
 
     write_docs(settings.seeds_dir, parts)
-    encoder = SentenceTransformerEncoder()
+    fp32, int8 = SentenceTransformerEncoder(), OnnxMiniLM()
     sample = [" ".join(p) for p in parts[:256]]
-    encoder.encode(sample[:16])  # loads torch and the model: not part of either figure
+    rates = {}
+    for name, encoder in (("torch_fp32", fp32), ("int8", int8)):
+        encoder.encode(sample[:16])  # loads the model: not part of either figure
+        started = time.perf_counter()
+        encoder.encode(sample)
+        rates[name] = len(sample) / (time.perf_counter() - started)
+    encoder = int8 if encoder_kind == "int8" else fp32
     started = time.perf_counter()
-    encoder.encode(sample)
-    encoder_per_s = len(sample) / (time.perf_counter() - started)
-    started = time.perf_counter()
-    data, report = build_index(settings, encoder=encoder)
+    data, report = build_index(settings.model_copy(update={"precision": encoder_kind}), encoder=encoder)
     seconds = time.perf_counter() - started
-    return {"embed": "real", "build_s": round(seconds, 1), "build_passages_per_s": round(len(parts) / seconds, 1),
-            "encoder_passages_per_s": round(encoder_per_s, 1), "embedded_texts": report.embedded,
-            "chunks": report.chunks, "sentences": report.sentences, "vector_index": data.manifest.vector_index}
+    out = {"embed": "real", "encoder": encoder.name, "build_s": round(seconds, 1), "build_passages_per_s": round(len(parts) / seconds, 1),
+           "encoder_passages_per_s": {k: round(v, 1) for k, v in rates.items()},
+           "build_over_torch_encoder": round(len(parts) / seconds / rates["torch_fp32"], 2),
+           "embedded_texts": report.embedded, "chunks": report.chunks, "sentences": report.sentences, "vector_index": data.manifest.vector_index}
+    if encoder_kind == "int8":
+        out["int8_recall_at_10_vs_fp32"] = int8_recall(data, fp32, int8)
+    return out
+
+
+def int8_recall(data, fp32, int8) -> float:
+    """Mean share of the float32 ten nearest chunks (exact search, float32 question vectors) that
+    the int8 vectors' exact search also returns, over the eval questions."""
+    from czqa.index.vectors import inner_products, top_rows
+
+    texts = [c.embed_text for c in data.chunks]
+    exact_fp32 = np.asarray(fp32.encode(texts), dtype=np.float32)
+    exact_int8 = np.asarray(data.chunk_vectors(), dtype=np.float32)
+    rows = [json.loads(line) for line in (ROOT / "eval" / "qa.jsonl").read_text().splitlines() if line.strip()]
+    questions = [r["question"] for r in rows]
+    q32, q8 = fp32.encode(questions), int8.encode(questions)
+    hits = [len(set(top_rows(inner_products(exact_fp32, a), 10).tolist()) & set(top_rows(inner_products(exact_int8, b), 10).tolist())) / 10
+            for a, b in zip(q32, q8)]
+    return round(statistics.fmean(hits), 4)
 
 
 def serve(args) -> dict:
     """The child: load as QA does, answer, measure (prints one JSON line)."""
-    from czqa.embed.encoder import NumpyMiniLM
+    from czqa.embed.encoder import encoders_for
     from czqa.index.vectors import inner_products, top_rows
     from czqa.qa import QA
 
     settings = settings_for(args)
-    encoder = NumpyMiniLM()
+    # Synthetic vectors are recorded as the float32 model's (model_info()); the question vectors
+    # only need to come from an encoder of that name.
+    build_encoder, encoder = encoders_for(args.encoder if args.embed == "real" else "fp32")
     encoder.encode(["warm up"])  # the query encoder's own start-up is not the index's
-    qa = QA(settings, query_encoder=encoder)
+    qa = QA(settings, query_encoder=encoder, build_encoder=build_encoder)
     started = time.perf_counter()
     qa.warm_up()
     load_s = time.perf_counter() - started
@@ -400,7 +432,8 @@ def serve_vectors_only(args) -> dict:
 
 
 def settings_for(args) -> Settings:
-    folder = args.cache / (f"{args.passages}-{args.embed}-{args.vector_index}" + ("-milvus" if args.backend == "milvus" else ""))
+    encoder = f"-{args.encoder}" if args.embed == "real" else ""
+    folder = args.cache / (f"{args.passages}-{args.embed}{encoder}-{args.vector_index}" + ("-milvus" if args.backend == "milvus" else ""))
     milvus = {"backend": "milvus", "uri": args.milvus_uri or str(folder / "milvus.db")} if args.backend == "milvus" else {}
     return Settings(seeds_dir=folder / "docs", index_dir=folder / "index", auto_build=False,
                     index={"vector_index": args.vector_index, "nprobe": args.nprobe, **milvus})
@@ -412,6 +445,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["faiss", "milvus"], default="faiss", help="vector index engine")
     parser.add_argument("--milvus-uri", help="--backend milvus: a Milvus server (http://host:19530); default: a Milvus Lite file in the cache")
     parser.add_argument("--embed", choices=["real", "synthetic"], help="default: real below 100k passages, synthetic from there")
+    parser.add_argument("--encoder", choices=["int8", "fp32"], default="int8", help="--embed real: the build encoder (default int8, as czqa index)")
     parser.add_argument("--vector-index", choices=["auto", "flat", "ivf", "ivf-sq8"], default="auto")
     parser.add_argument("--nprobe", type=int, default=64, help="IVF cells read per search")
     parser.add_argument("--mode", default="extractive", help="answer mode timed (default extractive: retrieval-bound)")
@@ -448,7 +482,7 @@ def main() -> None:
             result["build"] = build_vectors_only(args)
         else:
             parts = passages(args.passages)
-            result["build"] = (build_real if args.embed == "real" else build_synthetic)(settings, parts)
+            result["build"] = build_real(settings, parts, encoder_kind=args.encoder) if args.embed == "real" else build_synthetic(settings, parts)
         result["build"]["total_s"] = round(time.perf_counter() - started, 1)
         print("build:", json.dumps(result["build"]), flush=True)
         if args.backend == "milvus" and str(settings.index.uri).endswith(".db"):  # Milvus Lite: one process at a time

@@ -190,8 +190,8 @@ class _DeltaFirstQA(QA):
         yield answer
 
 
-def test_deltas_render_progressively_then_the_final_answer_replaces_them(qa, np_encoder):
-    streaming = _DeltaFirstQA(qa.settings, query_encoder=np_encoder)
+def test_deltas_render_progressively_then_the_final_answer_replaces_them(qa, int8_encoder):
+    streaming = _DeltaFirstQA(qa.settings, query_encoder=int8_encoder, build_encoder=int8_encoder)
     screens = final(ChatSession.start(streaming).respond(CEO_Q, [], [], "extractive"))
     partial = [s for s in screens if "czqa-streaming" in s.messages[-1]["content"] and s.answer is None]
     # The searching placeholder, then one screen per delta, each longer than the last.
