@@ -53,3 +53,22 @@ def test_hashing_encoder_answers_end_to_end_in_extractive_mode(tmp_path):
     qa = QA(_settings(tmp_path), query_encoder=enc, build_encoder=enc)
     a = qa.answer("Who founded the Quenford Lantern Festival?", mode="extractive")
     assert not a.abstained and "Mira Talvik" in a.citations[0].quote
+
+
+def test_without_an_encoder_freshness_is_judged_against_the_precisions_own_encoder():
+    """The committed index (built by the default, int8 encoder) is fresh for the default settings
+    without loading an encoder; with precision fp32 it is stale, naming both encoders. (bench.py's
+    check once judged it against the float32 name and rebuilt the seeds' index every run.)"""
+    from pathlib import Path
+
+    from czqa.index.build import staleness
+    from czqa.index.store import read_manifest
+    from czqa.ingest.documents import ingest
+
+    root = Path(__file__).resolve().parents[2]
+    settings = Settings(seeds_dir=root / "seeds", index_dir=root / "embeddings")
+    manifest = read_manifest(settings.index_dir)
+    docs, _ = ingest(settings.seeds_dir, exclude=[settings.index_dir])
+    assert staleness(manifest, docs, settings) == []
+    reasons = staleness(manifest, docs, settings.model_copy(update={"precision": "fp32"}))
+    assert len(reasons) == 1 and "(int8" in reasons[0] and "not sentence-transformers/all-MiniLM-L6-v2 (384-d)" in reasons[0]

@@ -29,7 +29,7 @@ from czqa import __version__
 from czqa.ingest.chunking import Chunk, fit_pieces, pack_chunks
 from czqa.ingest.clean import Cleaned, Region, clean
 from czqa.ingest.documents import Document, FileIssue, IngestReport, ingest
-from czqa.embed.encoder import DIMENSION, MAX_WORDPIECES, MODEL_NAME, Encoder, count_wordpieces
+from czqa.embed.encoder import DIMENSION, INT8_NAME, MAX_WORDPIECES, MODEL_NAME, Encoder, count_wordpieces
 from czqa.errors import IndexUnusable
 from czqa.index.progress import BuildInterrupted, ProgressLines
 from czqa.index.cache import EmbeddingCache, remove_caches
@@ -92,10 +92,11 @@ def default_encoder(settings: Settings | None = None) -> Encoder:
     return encoders_for(settings.precision if settings is not None else "int8")[0]
 
 
-def model_info(encoder: Encoder | None = None) -> ModelInfo:
-    """What the manifest records about the encoder that built (or would build) an index."""
+def model_info(encoder: Encoder | None = None, *, precision: str = "fp32") -> ModelInfo:
+    """What the manifest records about the encoder that built (or would build) an index: without
+    an encoder, the default build encoder of ``precision``'s (named without loading it)."""
     if encoder is None:
-        return ModelInfo(name=MODEL_NAME, dimension=DIMENSION, max_wordpieces=MAX_WORDPIECES)
+        return ModelInfo(name=INT8_NAME if precision == "int8" else MODEL_NAME, dimension=DIMENSION, max_wordpieces=MAX_WORDPIECES)
     return ModelInfo(name=encoder.name, dimension=encoder.dimension, max_wordpieces=encoder.max_tokens)
 
 
@@ -160,7 +161,7 @@ def staleness(
     no chunks but would get some now is stale too: earlier versions dropped short files.
     """
     reasons = []
-    expected = model_info(encoder)
+    expected = model_info(encoder, precision=settings.precision)
     if manifest.model != expected:
         reasons.append(f"it was built with encoder {manifest.model.name} ({manifest.model.dimension}-d), not {expected.name} ({expected.dimension}-d)")
     if manifest.pipeline_version != PIPELINE_VERSION:
