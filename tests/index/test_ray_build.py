@@ -64,6 +64,14 @@ def test_no_cluster_at_the_address_is_a_clear_error(tmp_path, monkeypatch):
     assert not ray.is_initialized()
 
 
+def test_czqa_index_ray_says_what_is_wrong_and_builds_nothing(tmp_path, capsys):
+    from czqa.cli import main
+
+    assert main(["index", "--seeds", str(HANDBOOK), "--out", str(tmp_path / "index"), "--ray", "127.0.0.1:1", "-q"]) == 2
+    assert "no Ray cluster there" in capsys.readouterr().err
+    assert not (tmp_path / "index" / "manifest.json").exists()
+
+
 def test_a_ray_build_is_the_local_build_bit_for_bit(tmp_path, ray_local, int8_encoder):
     from czqa.index.build import build_index
     from czqa.index.ray_build import build_on_ray
@@ -93,6 +101,16 @@ def test_a_ray_build_is_the_local_build_bit_for_bit(tmp_path, ray_local, int8_en
     for q in questions:
         a, b = ray_qa.answer(q, mode="extractive"), local_qa.answer(q, mode="extractive")
         assert (a.text, a.citations) == (b.text, b.citations)
+
+
+def test_czqa_index_ray_builds_and_reports_like_a_local_build(tmp_path, ray_local, capsys):
+    from czqa.cli import main
+
+    docs = _folder(tmp_path)
+    assert main(["index", "--seeds", str(docs), "--out", str(tmp_path / "index"), "--ray", "auto", "-q"]) == 0
+    out = capsys.readouterr()
+    assert "Indexed" in out.out and "18 indexed, 1 skipped, 1 refused" in out.out
+    assert "skipped empty.txt: empty file (refused)" in out.err
 
 
 def test_a_second_ray_build_embeds_only_what_changed(tmp_path, ray_local):
