@@ -162,6 +162,9 @@ class Answer(BaseModel):
 
 
 DECLINED = "The documents don't say."
+#: How many of a declined answer's passages are shown as its closest matches, on the page, in
+#: the copied reply and in the terminal.
+CLOSEST_MATCHES = 3
 
 
 class Delta(BaseModel):

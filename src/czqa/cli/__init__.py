@@ -87,10 +87,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def show_answer(qa, result) -> None:
     """A reply as the terminal shows it: its text, and a decline's closest passages (file, line)."""
+    from czqa.types import CLOSEST_MATCHES
+
     _say(result.text)
     if result.abstained and result.passages:
         _say("\nClosest matches:")
-        for p in result.passages[:3]:
+        for p in result.passages[:CLOSEST_MATCHES]:
             snippet = " ".join(p.text.split())
             line = qa.corpus.texts.line(p.source, p.start)
             _say(f"  - {p.source}, line {line}: {snippet[:160]}{'…' if len(snippet) > 160 else ''}")

@@ -15,11 +15,10 @@ import re
 from collections.abc import Mapping
 
 from czqa.answering.followup.resolver import Resolution
-from czqa.types import DECLINED, Answer, Span
+from czqa.types import CLOSEST_MATCHES, DECLINED, Answer, Span
 from czqa.web.markup import fold, numbering, plain_label, readable, snippet
 from czqa.web.sources import SourceInfo
 
-CLOSEST_MATCHES = 3
 
 # Characters Markdown reads as markup; "_" only at a word's edge (CommonMark ignores it inside
 # words), so file names such as 003_a6700be5.txt paste as they are.

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from markupsafe import Markup
 
 from czqa.answering.followup.resolver import Resolution
-from czqa.types import DECLINED, Answer, Citation
-from czqa.web.copytext import CLOSEST_MATCHES, reply_markdown
+from czqa.types import CLOSEST_MATCHES, DECLINED, Answer, Citation
+from czqa.web.copytext import reply_markdown
 from czqa.web.markup import Numbering, cite_link, esc, fold, merge_overlapping, numbering, readable, snippet, source_label
 from czqa.web.panel import highlight, relevance, render_documents, render_sources
 from czqa.web.sources import SourceInfo
