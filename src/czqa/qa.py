@@ -90,17 +90,14 @@ class QA:
             started = time.perf_counter()
             from czqa.embed.encoder import encoders_for
 
-            if self._query_encoder is None or self._build_encoder is None:
-                build, query = encoders_for(self.settings.precision)
-                self._build_encoder = self._build_encoder or build
-                self._query_encoder = self._query_encoder or query
+            self._build_encoder, self._query_encoder = encoders_for(
+                self.settings.precision, build=self._build_encoder, query=self._query_encoder)
             encoder = self._query_encoder
             if self._build_encoder.name != encoder.name:
                 raise UsageError(
                     f"The index would be built with encoder {self._build_encoder.name} but questions embedded "
                     f"with {encoder.name}; both must be the same model."
                 )
-            self._query_encoder = encoder
             self._loaded, self.build_report, _ = self._load(self.settings)
             self.load_seconds = time.perf_counter() - started
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from czqa.embed.encoder import DIMENSION
 
@@ -50,6 +51,27 @@ def test_precision_picks_the_encoders_and_int8_names_itself():
     assert build is query and isinstance(build, OnnxMiniLM) and build.name == INT8_NAME != MODEL_NAME
     build, query = encoders_for("fp32")
     assert isinstance(build, SentenceTransformerEncoder) and isinstance(query, NumpyMiniLM) and build.name == query.name == MODEL_NAME
+
+
+def test_only_the_missing_encoder_is_made(monkeypatch):
+    """A caller that brings one encoder does not pay for loading another: at fp32 the numpy
+    MiniLM (all its tensors) was loaded beside a given query encoder; at int8 one file serves both."""
+    from czqa.embed import encoder as enc
+
+    query = enc.NumpyMiniLM()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("made an encoder that was given")
+
+    monkeypatch.setattr(enc, "NumpyMiniLM", refuse)
+    build, got = enc.encoders_for("fp32", query=query)
+    assert got is query and isinstance(build, enc.SentenceTransformerEncoder)
+    int8 = enc.OnnxMiniLM()
+    monkeypatch.setattr(enc, "OnnxMiniLM", refuse)
+    assert enc.encoders_for("int8", query=int8) == (int8, int8)
+    assert enc.encoders_for("int8", build=int8) == (int8, int8)
+    with pytest.raises(ValueError, match="int8 or fp32"):
+        enc.encoders_for("fp16")
 
 
 def test_the_committed_int8_encoder_was_exported_from_the_installed_weights():

@@ -251,11 +251,37 @@ def quantize_encoder(out: Path | None = None) -> Path:
     return export_int8(bert, out or INT8_FILE, source=model_dir() / "model.safetensors", name="all-minilm-l6-v2")
 
 
-def encoders_for(precision: str) -> tuple[Encoder, Encoder]:
-    """(the encoder that builds the index, the one that embeds questions) for a precision."""
+def build_encoder_for(precision: str) -> Encoder:
+    """The encoder that builds the index at a precision (sentence-transformers for fp32 loads
+    torch on first encode, not here)."""
     if precision == "int8":
-        encoder = OnnxMiniLM()
-        return encoder, encoder
+        return OnnxMiniLM()
     if precision == "fp32":
-        return SentenceTransformerEncoder(), NumpyMiniLM()
+        return SentenceTransformerEncoder()
     raise ValueError(f"unknown precision {precision!r}: int8 or fp32")
+
+
+def query_encoder_for(precision: str) -> Encoder:
+    """The encoder that embeds questions at a precision, without torch either way."""
+    if precision == "int8":
+        return OnnxMiniLM()
+    if precision == "fp32":
+        return NumpyMiniLM()
+    raise ValueError(f"unknown precision {precision!r}: int8 or fp32")
+
+
+def encoders_for(precision: str, *, build: Encoder | None = None, query: Encoder | None = None) -> tuple[Encoder, Encoder]:
+    """(the encoder that builds the index, the one that embeds questions) for a precision.
+
+    Only the missing ones are made: a caller that brings its own query encoder does not pay for
+    loading a second (the numpy MiniLM reads all its tensors). At int8 one :class:`OnnxMiniLM`
+    serves both roles, so a given one (named :data:`INT8_NAME`) is reused for the other.
+    """
+    if precision not in ("int8", "fp32"):
+        raise ValueError(f"unknown precision {precision!r}: int8 or fp32")
+    if precision == "int8":
+        shared = next((e for e in (build, query) if e is not None and e.name == INT8_NAME), None)
+        if shared is None and (build is None or query is None):
+            shared = OnnxMiniLM()
+        return build or shared, query or shared
+    return build or build_encoder_for(precision), query or query_encoder_for(precision)

@@ -87,9 +87,9 @@ class BuildReport:
 def default_encoder(settings: Settings | None = None) -> Encoder:
     """The encoder that builds indexes unless another is given: the int8 one, or with
     ``precision="fp32"`` sentence-transformers (torch loads on first encode)."""
-    from czqa.embed.encoder import encoders_for
+    from czqa.embed.encoder import build_encoder_for
 
-    return encoders_for(settings.precision if settings is not None else "int8")[0]
+    return build_encoder_for(settings.precision if settings is not None else "int8")
 
 
 def model_info(encoder: Encoder | None = None, *, precision: str = "fp32") -> ModelInfo:

@@ -147,3 +147,25 @@ def test_an_export_of_other_weights_is_not_used_and_quantize_mends_it(tmp_path, 
     with caplog.at_level(logging.WARNING):
         assert Reader(folder).precision == "fp32"
     assert "No reader.int8.onnx" in caplog.text
+
+
+def test_the_int8_reader_reads_only_the_heads_from_its_weights(monkeypatch):
+    """The encoder's matrices are in the export: at int8 the safetensors gives only the heads
+    (it was read whole, 22 MB, and its matrices thrown away). Falling back re-reads it whole."""
+    from czqa.answering.reader import model
+
+    read = []
+    real = model._read_tensors
+
+    def spy(path, *, only=None):
+        tensors = real(path, only=only)
+        read.append(set(tensors))
+        return tensors
+
+    monkeypatch.setattr(model, "_read_tensors", spy)
+    reader = Reader(precision="int8")
+    assert reader.precision == "int8" and len(read) == 1
+    assert {"span.weight", "span.bias", "answerable.weight", "answerable.bias"} <= read[0] <= set(model.HEADS)
+    read.clear()
+    assert Reader(precision="fp32").precision == "fp32"
+    assert len(read) == 1 and "encoder.layer.0.attention.self.query.weight" in read[0]

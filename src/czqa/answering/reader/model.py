@@ -38,6 +38,9 @@ INT8_FILE = "reader.int8.onnx"
 MAX_WORKERS = 4  # windows read at once (a question reads four passages by default)
 WEIGHTS_FILE = "reader.safetensors"
 WEIGHTS_DIR = Path(__file__).with_name("weights")
+# What the int8 reader reads from the safetensors: the span and answerability heads, and a word
+# table when the file has its own.
+HEADS = ("span.weight", "span.bias", "answerable.weight", "answerable.bias", "embeddings.word_embeddings.weight")
 
 
 @dataclass(frozen=True)
@@ -66,20 +69,22 @@ class Reader:
     """MiniLM-L6 fine-tuned for extractive QA; thread-safe after construction (read-only state)."""
 
     def __init__(self, directory: Path | None = None, *, precision: str = "int8", max_answer_pieces: int = 30) -> None:
-        from safetensors.numpy import load_file
-
         directory = directory or WEIGHTS_DIR
         weights_path = directory / WEIGHTS_FILE
         if not weights_path.is_file():
             raise ReaderUnavailable(f"reader weights not found at {weights_path}; train them with `czqa train-reader`")
         self.config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
-        tensors = load_file(str(weights_path))
+        # int8 needs only the heads (and the word table, if the file has one) from the safetensors:
+        # the encoder's own matrices are in the export, so they are not read twice.
+        tensors = _read_tensors(weights_path, only=HEADS if precision == "int8" else None)
         self.bert = _int8_bert(directory, tensors) if precision == "int8" else None
         self.precision = "int8" if self.bert is not None else "fp32"
         if self.bert is None:
             from czqa.embed.bert import NumpyBert
 
-            self.bert = NumpyBert(tensors, heads=12, word_embeddings=_word_embeddings(tensors))
+            if precision == "int8":  # fell back: the encoder's matrices are needed after all
+                tensors = _read_tensors(weights_path)
+            self.bert = NumpyBert(tensors, heads=12, word_embeddings=word_embeddings(tensors))
         self.span_w = tensors["span.weight"].astype(np.float32).T  # [width, 2]
         self.span_b = tensors["span.bias"].astype(np.float32)
         self.ans_w = tensors["answerable.weight"].astype(np.float32).T  # [width, 1]
@@ -174,7 +179,17 @@ def best_span(start: np.ndarray, end: np.ndarray, max_len: int) -> tuple[int, in
     return s + 1, e + 1, best
 
 
-def _word_embeddings(tensors: dict[str, np.ndarray]) -> np.ndarray:
+def _read_tensors(path: Path, *, only: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """The reader's tensors, or only the named ones that the file holds."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        return {name: f.get_tensor(name) for name in f.keys() if only is None or name in only}
+
+
+def word_embeddings(tensors: dict[str, np.ndarray]) -> np.ndarray:
+    """The reader's word-embedding table: its own if its file holds one, else the frozen table of
+    the MiniLM it was initialised from (read from the package)."""
     word = tensors.get("embeddings.word_embeddings.weight")
     if word is not None:
         return word
@@ -196,7 +211,7 @@ def _int8_bert(directory: Path, tensors: dict[str, np.ndarray]):
                     INT8_FILE, directory, directory)
         return None
     try:
-        bert = OnnxBert(path, word_embeddings=_word_embeddings(tensors))
+        bert = OnnxBert(path, word_embeddings=word_embeddings(tensors))
     except StaleExport as exc:
         log.warning("%s: reading in float32.", exc)
         return None

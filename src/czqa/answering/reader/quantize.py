@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from czqa.answering.reader.model import INT8_FILE, WEIGHTS_DIR, WEIGHTS_FILE, ReaderUnavailable, _word_embeddings
+from czqa.answering.reader.model import INT8_FILE, WEIGHTS_DIR, WEIGHTS_FILE, ReaderUnavailable, word_embeddings
 
 
 def quantize_reader(directory: Path | None = None) -> Path:
@@ -25,5 +25,5 @@ def quantize_reader(directory: Path | None = None) -> Path:
     if not weights.is_file():
         raise ReaderUnavailable(f"no reader weights at {weights}; train them with `czqa train-reader`")
     tensors = load_file(str(weights))
-    bert = NumpyBert(tensors, heads=12, word_embeddings=_word_embeddings(tensors))
+    bert = NumpyBert(tensors, heads=12, word_embeddings=word_embeddings(tensors))
     return export_int8(bert, directory / INT8_FILE, source=weights, name="czqa-reader")
