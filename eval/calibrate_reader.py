@@ -45,8 +45,15 @@ def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
 
     from tqdm import tqdm
 
+    from czqa.answering.reader.model import WEIGHTS_FILE
+    from czqa.embed.export import source_digest
+
     answerer = qa.answerer("reader")
-    key = hashlib.blake2s(repr((answerer.reader.config, [q.id for q in questions])).encode(), digest_size=8).hexdigest()
+    # The weights themselves and the precision read them: a checkpoint exported with the same
+    # reader.json, or the int8 export, must not reuse another reader's rows.
+    weights = source_digest((qa.settings.reader.weights_dir or WEIGHTS_DIR) / WEIGHTS_FILE)
+    key = hashlib.blake2s(repr((answerer.reader.config, weights, answerer.reader.precision, [q.id for q in questions])).encode(),
+                          digest_size=8).hexdigest()
     path = cache / f"rows-{key}.json" if cache else None
     if path and path.is_file():
         return json.loads(path.read_text())

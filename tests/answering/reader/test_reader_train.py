@@ -70,3 +70,28 @@ def test_an_unknown_look_alike_kind_is_refused_not_taken_for_a_name_swap(tmp_pat
 
     with pytest.raises(ValidationError, match="perturb_kinds"):
         _config(tmp_path, "typo", perturb_kinds=("keywrod",))
+
+
+def test_a_checkpoint_exports_as_the_weights_the_run_would_write(tmp_path):
+    """A run can be measured before it ends: its checkpoint exported is the reader ``export``
+    writes at that step, marked with the step, keeping the decision it was given until it is
+    recalibrated; the finished run's export drops the mark."""
+    pytest.importorskip("torch")
+    import json
+
+    from czqa.answering.reader.model import WEIGHTS_DIR, Reader
+    from czqa.answering.reader.train import export_checkpoint, train
+
+    cfg = _config(tmp_path, "a")
+    done = train(cfg, progress=False)
+    (checkpoint,) = cfg.cache_dir.glob("run-*.pt")
+    interim = export_checkpoint(checkpoint, tmp_path / "interim", config_from=WEIGHTS_DIR)
+    a, b = _weights(done), _weights(interim)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    meta = json.loads((interim / "reader.json").read_text())
+    shipped = json.loads((WEIGHTS_DIR / "reader.json").read_text())
+    assert meta["checkpoint"] == {"file": checkpoint.name, "step": 4} and meta["decision"] == shipped["decision"]
+    assert Reader(interim, precision="fp32").read("Who founded the festival?", ["It was founded by Mira Talvik."])
+    (done / "reader.json").write_text(json.dumps(meta))
+    train(cfg, progress=False)  # already at its last step: exports again
+    assert "checkpoint" not in json.loads((done / "reader.json").read_text())

