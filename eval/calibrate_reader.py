@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Choose how the reader decides "no answer", on validation data only.
 
-Each window the reader reads gives three signals: the margin of its best span over "no answer"
-(SQuAD 2.0 style), the answerability head's logit, and how much of the question's idf-weighted
-wording the passage holds. The answerer's confidence is ``margin + w * answerable + v *
-coverage``; this script asks validation questions (the SQuAD 2.0 dev articles, written out as an
-open corpus) through the same retrieval and reader as ``czqa ask``, records the signals of every
-window, and reports for a grid of ``w`` and ``v`` the figures at the best threshold (best overall
-F1 with at most 15% of answerable questions declined) and the AUC of declining unanswerable
-questions. ``--write`` stores the chosen weights and threshold in the reader's ``reader.json``;
+Each window the reader reads gives four signals: the margin of its best span over "no answer"
+(SQuAD 2.0 style), the answerability head's logit, how much of the question's idf-weighted
+wording the passage holds, and the evidence score of the sentence holding the span (the
+extractive mode's: :mod:`czqa.answering.evidence`). The answerer's confidence is ``margin + w *
+answerable + v * coverage + u * evidence``; this script asks validation questions (the SQuAD 2.0
+dev articles, written out as an open corpus) through the same retrieval and reader as ``czqa
+ask``, records the signals of every window, and reports for a grid of ``w``, ``v`` and ``u`` the
+figures at the best threshold (best overall F1 with at most 15% of answerable questions declined)
+and the AUC of declining unanswerable questions (the whole grid in ``--out``/grid.tsv). ``--write`` stores the chosen weights and threshold in the reader's ``reader.json``;
 check the result on the seeds' dev split with ``czqa eval --split dev``.
 
     .venv/bin/python eval/calibrate_reader.py --limit 1200 [--write]
@@ -33,11 +34,14 @@ from czqa.settings import ReaderSettings, Settings
 VALIDATION = Path("../shared/qa-train/squad2-dev-8-articles.json")
 GRID = (0.0, 0.5, 1.0, 2.0, 3.0)  # answerability head weight
 COVERAGE_GRID = (0.0, 2.0, 4.0, 6.0, 8.0, 12.0)  # question-coverage weight
+EVIDENCE_GRID = (0.0, 2.0, 4.0, 8.0, 12.0, 16.0)  # span-sentence evidence weight
+ROWS_VERSION = 2  # (margin, answerable, coverage, span, could answer, evidence) per window
 
 
 def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
     """Per question: for each window read, (margin, answerable, coverage, span text, whether the
-    span could answer: not a restatement, the kind of value asked for); and the gold answers.
+    span could answer: not a restatement, the kind of value asked for, the evidence of the
+    sentence holding the span); and the gold answers.
 
     Reading is the slow part (minutes); ``cache`` keeps the rows, keyed by the reader's weights
     and the questions, so trying weights, thresholds or rules again costs nothing."""
@@ -52,7 +56,7 @@ def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
     # The weights themselves and the precision read them: a checkpoint exported with the same
     # reader.json, or the int8 export, must not reuse another reader's rows.
     weights = source_digest((qa.settings.reader.weights_dir or WEIGHTS_DIR) / WEIGHTS_FILE)
-    key = hashlib.blake2s(repr((answerer.reader.config, weights, answerer.reader.precision, [q.id for q in questions])).encode(),
+    key = hashlib.blake2s(repr((ROWS_VERSION, answerer.reader.config, weights, answerer.reader.precision, [q.id for q in questions])).encode(),
                           digest_size=8).hexdigest()
     path = cache / f"rows-{key}.json" if cache else None
     if path and path.is_file():
@@ -60,12 +64,14 @@ def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
     rows = []
     for q in tqdm(questions, file=sys.stderr, desc="reading"):
         query = qa.query(q.question)
+        evidence_of = answerer.evidence_of(query)
         windows = []
         for chunk, s in answerer.scores(query):
             text, _, _ = answerer._span(chunk, s)
-            # the answerer skips coverage while its weight is 0; the grid needs it for every window
+            # the answerer skips coverage and evidence while their weights are 0; the grid needs
+            # them for every window
             windows.append((s.margin, s.answerable, answerer.coverage(q.question, chunk), text,
-                            answerer._could_answer(q.question, (chunk, s))))
+                            answerer._could_answer(q.question, (chunk, s)), answerer.span_evidence(chunk, s, evidence_of)))
         rows.append({"answers": q.answers, "windows": windows})
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,19 +79,19 @@ def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
     return rows
 
 
-def best_window(windows, w: float, v: float, *, typed: bool = True) -> tuple[float, str]:
+def best_window(windows, w: float, v: float, u: float = 0.0, *, typed: bool = True) -> tuple[float, str]:
     """The (confidence, span) the answerer would give: the most confident window, among those
     whose span could answer when ``typed`` (as the answerer does)."""
-    return max((((m + w * a + v * c), t) for m, a, c, t, ok in windows if ok or not typed), default=(float("-inf"), ""))
+    return max((((m + w * a + v * c + u * e), t) for m, a, c, t, ok, e in windows if ok or not typed), default=(float("-inf"), ""))
 
 
-def figures(rows: list[dict], w: float, v: float, *, max_has_declined: float = 15.0, typed: bool = True) -> dict:
+def figures(rows: list[dict], w: float, v: float, u: float = 0.0, *, max_has_declined: float = 15.0, typed: bool = True) -> dict:
     preds = []
     for r in rows:
         if not r["windows"]:
             conf, text = float("-inf"), ""
         else:
-            conf, text = best_window(r["windows"], w, v, typed=typed)
+            conf, text = best_window(r["windows"], w, v, u, typed=typed)
         answerable = bool(r["answers"])
         preds.append(
             squad.SquadPrediction(
@@ -103,10 +109,10 @@ def figures(rows: list[dict], w: float, v: float, *, max_has_declined: float = 1
     return out
 
 
-def figures_at(rows: list[dict], w: float, v: float, threshold: float, *, typed: bool = True) -> dict:
+def figures_at(rows: list[dict], w: float, v: float, u: float, threshold: float, *, typed: bool = True) -> dict:
     preds = []
     for r in rows:
-        conf, text = best_window(r["windows"], w, v, typed=typed)
+        conf, text = best_window(r["windows"], w, v, u, typed=typed)
         answerable = bool(r["answers"])
         preds.append(squad.SquadPrediction(
             id="", answerable=answerable, prediction=text, confidence=conf,
@@ -115,9 +121,9 @@ def figures_at(rows: list[dict], w: float, v: float, threshold: float, *, typed:
     return squad.at_threshold(preds, threshold)
 
 
-def seeds_dev(weights: Path | None) -> list[tuple[bool, list[tuple[float, float, float]]]]:
+def seeds_dev(weights: Path | None) -> list[tuple[bool, list[tuple[float, float, float, float]]]]:
     """Per question of the seeds' dev split: answerable or not, and each window's (margin,
-    answerable logit, coverage)."""
+    answerable logit, coverage, evidence)."""
     from czqa.eval.evaluation import load_qa, select_split
 
     qa = QA(Settings(reader=ReaderSettings(threshold=-1e9, weights_dir=weights)))
@@ -125,17 +131,18 @@ def seeds_dev(weights: Path | None) -> list[tuple[bool, list[tuple[float, float,
     rows = []
     for r in select_split(load_qa(Path("eval/qa.jsonl")), "dev"):
         query = qa.query(r.question)
-        rows.append((r.answerable, [(s.margin, s.answerable, answerer.coverage(r.question, c))
+        evidence_of = answerer.evidence_of(query)
+        rows.append((r.answerable, [(s.margin, s.answerable, answerer.coverage(r.question, c), answerer.span_evidence(c, s, evidence_of))
                                     for c, s in answerer.scores(query) if answerer._could_answer(r.question, (c, s))]))
     return rows
 
 
-def seeds_dev_figures(rows, w: float, v: float, max_false_declines: float) -> tuple[float, float | None]:
+def seeds_dev_figures(rows, w: float, v: float, u: float, max_false_declines: float) -> tuple[float, float | None]:
     """The highest threshold that declines at most ``max_false_declines`` % of the answerable
     questions of the seeds' dev split (their confidences, with these weights), and the AUC of
     answerable against unanswerable dev questions."""
     def conf(windows):
-        return max((m + w * a + v * c for m, a, c in windows), default=float("-inf"))
+        return max((m + w * a + v * c + u * e for m, a, c, e in windows), default=float("-inf"))
 
     has = np.array(sorted(conf(ws) for ok, ws in rows if ok))
     no = np.array([conf(ws) for ok, ws in rows if not ok])
@@ -159,24 +166,33 @@ def main() -> int:
     rows = collect(qa, questions, cache=args.out / "cache")
     dev = seeds_dev(args.weights)
     for w in GRID:
-        print(f"seeds dev: w={w:<4} answerable vs unanswerable AUC={seeds_dev_figures(dev, w, 0.0, args.max_seeds_false_declines)[1]:.3f}")
-    results = {(w, v): figures(rows, w, v) for w in GRID for v in COVERAGE_GRID}
-    for (w, v), r in results.items():
-        print(f"w={w:<4} v={v:<5} threshold={r['threshold']:.3f} F1={r['f1']:.1f} HasAns F1={r['HasAns_f1']:.1f} EM={r['HasAns_exact']:.1f} "
-              f"HasAns declined={r['HasAns_declined']:.1f} NoAns declined={r['NoAns_declined']:.1f} AUC={r['auc']:.3f}")
-    best_w, best_v = max(results, key=lambda wv: results[wv]["f1"])
-    chosen = results[(best_w, best_v)]
-    print(f"chosen on SQuAD validation: w={best_w}, v={best_v}, threshold={chosen['threshold']:.4f}")
+        for u in EVIDENCE_GRID:
+            print(f"seeds dev: w={w:<4} u={u:<4} answerable vs unanswerable AUC="
+                  f"{seeds_dev_figures(dev, w, 0.0, u, args.max_seeds_false_declines)[1]:.3f}")
+    results = {(w, v, u): figures(rows, w, v, u) for w in GRID for v in COVERAGE_GRID for u in EVIDENCE_GRID}
+    columns = ("threshold", "f1", "HasAns_f1", "HasAns_exact", "HasAns_declined", "NoAns_declined", "auc")
+    lines = ["w\tv\tu\t" + "\t".join(columns)]
+    lines += [f"{w}\t{v}\t{u}\t" + "\t".join(f"{r[c]:.4f}" for c in columns) for (w, v, u), r in results.items()]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "grid.tsv").write_text("\n".join(lines) + "\n")
+    ranked = sorted(results, key=lambda k: -results[k]["f1"])
+    for w, v, u in ranked[:10] + [k for k in ranked if k[2] == 0.0][:3]:
+        r = results[(w, v, u)]
+        print(f"w={w:<4} v={v:<5} u={u:<5} threshold={r['threshold']:.3f} F1={r['f1']:.1f} HasAns F1={r['HasAns_f1']:.1f} "
+              f"EM={r['HasAns_exact']:.1f} HasAns declined={r['HasAns_declined']:.1f} NoAns declined={r['NoAns_declined']:.1f} AUC={r['auc']:.3f}")
+    best_w, best_v, best_u = ranked[0]
+    chosen = results[(best_w, best_v, best_u)]
+    print(f"chosen on SQuAD validation: w={best_w}, v={best_v}, u={best_u}, threshold={chosen['threshold']:.4f} (whole grid: {args.out / 'grid.tsv'})")
     # The product's own documents (news, letters, scraped pages) score lower than Wikipedia: a
     # threshold that declines 15% of SQuAD's answerable questions declines far more of theirs.
     # Cap it on the seeds' dev split (never the test split).
-    cap, dev_auc = seeds_dev_figures(dev, best_w, best_v, args.max_seeds_false_declines)
+    cap, dev_auc = seeds_dev_figures(dev, best_w, best_v, best_u, args.max_seeds_false_declines)
     if cap < chosen["threshold"]:
         print(f"capped at {cap:.4f}: at most {args.max_seeds_false_declines}% of the seeds' dev answerable questions declined")
     threshold = min(cap, chosen["threshold"])
     print(f"seeds dev answerable vs unanswerable AUC with these weights: {dev_auc:.3f}")
-    chosen = figures_at(rows, best_w, best_v, threshold)
-    untyped = figures_at(rows, best_w, best_v, threshold, typed=False)
+    chosen = figures_at(rows, best_w, best_v, best_u, threshold)
+    untyped = figures_at(rows, best_w, best_v, best_u, threshold, typed=False)
     for name, r in (("without the type check", untyped), ("with the type check (shipped)", chosen)):
         print(f"at {threshold:.4f} {name}: HasAns F1={r['HasAns_f1']:.1f} EM={r['HasAns_exact']:.1f} "
               f"HasAns declined={r['HasAns_declined']:.1f} NoAns declined={r['NoAns_declined']:.1f}")
@@ -186,6 +202,7 @@ def main() -> int:
         config["decision"] = {
             "answerable_weight": best_w,
             "coverage_weight": best_v,
+            "evidence_weight": best_u,
             "threshold": round(float(threshold), 4),
             "calibrated_on": f"{args.squad.name}, {len(rows)} questions asked as an open corpus: best overall F1 "
             f"with at most 15% of answerable questions declined; capped so that at most {args.max_seeds_false_declines}% "

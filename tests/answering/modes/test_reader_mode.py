@@ -80,6 +80,34 @@ def test_no_pass_over_every_chunk_while_coverage_has_no_weight(planted, monkeypa
     assert answerer.answer(query).short_answer == "Mira Talvik"
 
 
+def test_the_sentence_holding_the_span_weighs_in_as_calibrated(planted):
+    """With an evidence weight, a window's confidence gains weight × the evidence score of the
+    sentence that holds its span (the extractive mode's score of that sentence); with none, no
+    sentence is scored."""
+    from czqa.answering.modes.reader import ReaderAnswerer
+
+    corpus = planted.answerer("reader").corpus
+    query = planted.query("Who founded the Quenford Lantern Festival?")
+    plain = ReaderAnswerer(corpus)
+    assert plain.evidence_weight == 0.0
+    before = plain.scores(query)
+    assert plain._evidence is None and all(s.evidence == 0.0 for _, s in before)
+    weighted = ReaderAnswerer(corpus)
+    weighted.evidence_weight = 4.0
+    after = weighted.scores(query)
+    evidence_of = weighted.evidence_of(query)
+    chunk, best = after[0]
+    data = corpus.data
+    holding = [r for r in data.chunk_sentences[chunk] if "founded by Mira Talvik" in planted.answerer("extractive")._text(r)]
+    assert corpus.data.chunks[chunk].text[best.start:best.end] == "Mira Talvik" and len(holding) == 1
+    assert best.evidence == evidence_of[holding[0]] > 0.3
+    assert best.evidence > min(evidence_of.values())  # the ferry sentences match less
+    same = {(c, s.start, s.end): s for c, s in before}
+    for c, s in after:
+        assert weighted.confidence(s) == pytest.approx(plain.confidence(same[(c, s.start, s.end)]) + 4.0 * s.evidence)
+    assert weighted.answer(query).short_answer == "Mira Talvik"
+
+
 @pytest.mark.parametrize("mode", ["reader", "extractive"])
 def test_an_html_answer_reads_as_text_while_its_quote_stays_exact(planted, mode):
     """The page showed "within <strong>two hours" as the answer and the tags in the quote."""

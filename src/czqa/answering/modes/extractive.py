@@ -1,14 +1,8 @@
-"""The default answerer: pick the best sentences from the retrieved passages and quote them.
+"""The rule-based answerer: pick the best sentences from the retrieved passages and quote them.
 
-Every sentence inside the retrieved chunks is scored against the question:
-
-    evidence = 0.5 * cosine(question, sentence) + 0.3 * term overlap (idf² weighted)
-               + 0.2 * cosine(question, best retrieved chunk holding the sentence)
-    score    = evidence + a small bonus when the sentence holds a span of the asked type
-
-Squared idf weights make the rare words of a question ("biotech") count far more than common
-ones ("say"); the chunk term lends a short sentence the context of its passage. Sentence
-embeddings were computed at index time, so scoring costs one matrix-vector product.
+Every sentence inside the retrieved chunks is scored against the question
+(:mod:`czqa.answering.evidence`: its embedding's cosine, its idf²-weighted term overlap, its
+chunk's cosine), plus a small bonus when the sentence holds a span of the asked type.
 
 The best sentence is the main quote; a close runner-up is quoted too. For typed questions the
 short answer is the typed span nearest the question's own words in that sentence, or, when the
@@ -28,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from czqa.index.lexicon import TermRows
+from czqa.answering.evidence import SentenceEvidence
 from czqa.ingest.readable import readable
 from czqa.retrieve.lexical import terms
 from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
@@ -36,9 +30,6 @@ from czqa.retrieve.retriever import Hit
 from czqa.answering.spans import AnswerType, Found, answer_type, find_spans, lowercase_words, normalize_value
 from czqa.answering.modes.registry import CANDIDATE_CHUNKS, Corpus, ModeSpec, Query, register, single_answer
 
-DENSE_WEIGHT = 0.5
-LEXICAL_WEIGHT = 0.3
-CONTEXT_WEIGHT = 0.2
 TYPE_BONUS = 0.08
 NEIGHBOURS = 2
 SECOND_QUOTE_MARGIN = 0.06
@@ -77,39 +68,17 @@ class ExtractiveAnswerer:
         self.texts = texts
         self.threshold = corpus.settings.abstain_threshold
         self.aliases = corpus.aliases
-        # Each sentence's terms (aliases expanded) and their document frequencies: stored by the
-        # build for the index's own alias table, so starting costs nothing per sentence.
-        if self.aliases == data.aliases:
-            self.sentence_terms = data.derived.sentence_terms
-            self._common = data.derived.lowercase
-        else:
-            self.sentence_terms = TermRows.from_tokens(
-                [terms(self.aliases.expand(s.embed_text, s.source)) for s in data.sentences]
-            )
-            self._common = lowercase_words(texts.values())
-
-    def _overlap(self, weights: dict[str, float], row: int) -> float:
-        """Share of the question's (idf-weighted) terms that the sentence contains."""
-        total = sum(weights.values())
-        holds, ids = self.sentence_terms.holds(row), self.sentence_terms.id
-        have = sum(w for t, w in weights.items() if ids.get(t, -1) in holds)
-        return have / total if total else 0.0
+        self.evidence = SentenceEvidence(data, corpus.aliases)
+        self._common = data.derived.lowercase if self.aliases == data.aliases else lowercase_words(texts.values())
 
     def score_sentences(self, question: str, qvec: np.ndarray, hits: list[Hit]) -> list[Scored]:
         kind = answer_type(question)
-        weights = {t: self.sentence_terms.idf(t) ** 2 for t in set(terms(self.aliases.expand(question)))}
         asked = self._asked(question)
-        context: dict[int, float] = {}
-        for hit in hits[:CANDIDATE_CHUNKS]:
-            for r in self.data.chunk_sentences[hit.chunk]:
-                context[r] = max(context.get(r, -1.0), hit.dense)
-        if not context:
+        evidence_of = self.evidence.score(question, qvec, hits[:CANDIDATE_CHUNKS])
+        if not evidence_of:
             return []
-        rows = list(context)
-        dense = self.data.sentence_vectors[rows] @ qvec.astype(np.float32)
         scored = []
-        for r, d in zip(rows, dense.tolist()):
-            evidence = DENSE_WEIGHT * d + LEXICAL_WEIGHT * self._overlap(weights, r) + CONTEXT_WEIGHT * context[r]
+        for r, evidence in evidence_of.items():
             spans: tuple[Found, ...] = ()
             if kind:
                 spans = tuple(find_spans(kind, self._text(r), asked, common=self._common))

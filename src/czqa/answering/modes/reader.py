@@ -6,9 +6,10 @@ Retrieval picks the candidates; the reader reads the best ``settings.reader.pass
 * the window whose best span most clearly beats its own "no answer" gives the answer, if its
   confidence clears the threshold chosen on validation data (``reader.json`` beside the weights;
   a setting overrides it). Confidence = the span's margin over "no answer" + the answerability
-  head's logit + how much of the question's (idf-weighted) wording the passage holds, each
-  weighted as calibrated: a look-alike question that names something the passage never
-  mentions scores low even when the reader finds a plausible span;
+  head's logit + how much of the question's (idf-weighted) wording the passage holds + how well
+  the sentence holding the span matches the question (:mod:`czqa.answering.evidence`, the
+  extractive mode's score), each weighted as calibrated: a look-alike question that names
+  something the passage never mentions scores low even when the reader finds a plausible span;
 * the reply leads with the span as ``short_answer`` and cites the sentence(s) holding it, with
   exact offsets;
 * otherwise it declines, and the closest passages are shown as such;
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+from czqa.answering.evidence import SentenceEvidence
 from czqa.answering.reader.model import ReaderUnavailable, SpanScore, WEIGHTS_DIR, shared_reader
 from czqa.answering.modes.registry import Corpus, ModeSpec, Query, register, single_answer
 from czqa.answering.spans import answer_type, fits, normalize_value, same_kind
@@ -51,12 +53,15 @@ class ReaderAnswerer:
         self.threshold = rs.threshold if rs.threshold is not None else self.calibrated_threshold
         self.answerable_weight = float(decision.get("answerable_weight", 0.0))
         self.coverage_weight = float(decision.get("coverage_weight", 0.0))
+        self.evidence_weight = float(decision.get("evidence_weight", 0.0))
+        self._evidence: SentenceEvidence | None = None  # built on first use
         self.passages = rs.passages
         self._frequencies: DocumentFrequencies | None = None  # built on first use: a pass over every chunk
         self._chunk_terms: dict[int, set[str]] = {}
 
     def confidence(self, s: SpanScore) -> float:
-        return s.margin + self.answerable_weight * s.answerable + self.coverage_weight * s.coverage
+        return (s.margin + self.answerable_weight * s.answerable + self.coverage_weight * s.coverage
+                + self.evidence_weight * s.evidence)
 
     @property
     def frequencies(self) -> DocumentFrequencies:
@@ -78,6 +83,19 @@ class ReaderAnswerer:
         weight = {t: self.frequencies.idf(t) for t in asked}
         return sum(w for t, w in weight.items() if t in have) / sum(weight.values())
 
+    def evidence_of(self, query: Query) -> dict[int, float]:
+        """The evidence score of every sentence of the passages the reader reads (row → score)."""
+        if self._evidence is None:
+            self._evidence = SentenceEvidence(self.corpus.data, self.corpus.aliases)
+        return self._evidence.score(query.question, query.vector, query.hits[: self.passages])
+
+    def span_evidence(self, chunk: int, s: SpanScore, evidence_of: dict[int, float]) -> float:
+        """The best evidence score among the sentences that hold the window's span."""
+        data = self.corpus.data
+        start, end = data.chunks[chunk].start + s.start, data.chunks[chunk].start + s.end
+        rows = [r for r in data.chunk_sentences[chunk] if data.sentences[r].start < end and start < data.sentences[r].end]
+        return max((evidence_of.get(r, 0.0) for r in rows), default=0.0)
+
     def scores(self, query: Query) -> list[tuple[int, SpanScore]]:
         """(chunk row, window score) for every window the reader read, best first."""
         chunks = [h.chunk for h in query.hits[: self.passages]]
@@ -87,6 +105,9 @@ class ReaderAnswerer:
         # it when calibration gave it no weight, as it did for the shipped weights
         if self.coverage_weight:
             read = [replace(s, coverage=self.coverage(query.question, chunks[s.passage])) for s in read]
+        if self.evidence_weight:
+            evidence_of = self.evidence_of(query)
+            read = [replace(s, evidence=self.span_evidence(chunks[s.passage], s, evidence_of)) for s in read]
         ranked = [(chunks[s.passage], s) for s in read if s.end > s.start]
         ranked.sort(key=lambda cs: -self.confidence(cs[1]))
         return ranked

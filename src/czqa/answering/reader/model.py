@@ -54,6 +54,7 @@ class SpanScore:
     null_score: float  # start + end logit at [CLS]
     answerable: float  # answerability head logit
     coverage: float = 1.0  # share of the question's wording in the passage (set by the answerer)
+    evidence: float = 0.0  # how well the sentence holding the span matches the question (set by the answerer)
 
     @property
     def margin(self) -> float:
