@@ -40,7 +40,7 @@ WEIGHTS_FILE = "reader.safetensors"
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 # What the int8 reader reads from the safetensors: the span and answerability heads, and a word
 # table when the file has its own.
-HEADS = ("span.weight", "span.bias", "answerable.weight", "answerable.bias", "embeddings.word_embeddings.weight")
+INT8_TENSORS = ("span.weight", "span.bias", "answerable.weight", "answerable.bias", "embeddings.word_embeddings.weight")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Reader:
         self.config = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
         # int8 needs only the heads (and the word table, if the file has one) from the safetensors:
         # the encoder's own matrices are in the export, so they are not read twice.
-        tensors = _read_tensors(weights_path, only=HEADS if precision == "int8" else None)
+        tensors = _read_tensors(weights_path, only=INT8_TENSORS if precision == "int8" else None)
         self.bert = _int8_bert(directory, tensors) if precision == "int8" else None
         self.precision = "int8" if self.bert is not None else "fp32"
         if self.bert is None:
