@@ -95,3 +95,18 @@ def test_a_checkpoint_exports_as_the_weights_the_run_would_write(tmp_path):
     (done / "reader.json").write_text(json.dumps(meta))
     train(cfg, progress=False)  # already at its last step: exports again
     assert "checkpoint" not in json.loads((done / "reader.json").read_text())
+
+
+def test_reader_json_records_the_steps_the_run_trained_not_the_default_length(tmp_path):
+    """With ``epochs`` set the run's length comes from the mix, so ``training.max_steps`` (the
+    unused default) is not what ran; the model card reads the trained steps from ``steps``."""
+    pytest.importorskip("torch")
+    import json
+
+    from czqa.answering.reader.train import build_mix, total_steps, train
+
+    cfg = _config(tmp_path, "epochs", epochs=0.5)
+    expected = total_steps(cfg, len(build_mix(cfg)))
+    assert expected != cfg.max_steps
+    meta = json.loads((train(cfg, progress=False) / "reader.json").read_text())
+    assert meta["steps"] == {"trained": expected, "batch_size": 4, "windows_seen": expected * 4}

@@ -272,7 +272,7 @@ def train(cfg: TrainConfig, *, progress: bool = True) -> Path | None:
             log.info("stopped after %d steps; run again with the same options to resume", cfg.stop_after)
             return None
     bar.close()
-    return export(net, cfg, final_loss=running)
+    return export(net, cfg, final_loss=running, steps=steps)
 
 
 def run_key(cfg: TrainConfig, windows: list[Window]) -> str:
@@ -356,9 +356,13 @@ def export_checkpoint(checkpoint: Path, out: Path, *, config_from: Path) -> Path
     return out
 
 
-def export(net, cfg: TrainConfig, *, final_loss: float | None) -> Path:
+def export(net, cfg: TrainConfig, *, final_loss: float | None, steps: int | None = None) -> Path:
     """Write the trained weights (fp16 safetensors, without the frozen word embeddings) and their
-    config to ``cfg.out_dir``."""
+    config to ``cfg.out_dir``.
+
+    ``steps`` is the run's length as trained: with ``epochs`` set, the config's ``max_steps`` is
+    not what ran, and a model card read from ``reader.json`` must not say it was.
+    """
     from safetensors.numpy import save_file
 
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
@@ -370,6 +374,8 @@ def export(net, cfg: TrainConfig, *, final_loss: float | None) -> Path:
         "training": json.loads(cfg.model_dump_json(exclude={"data_dir", "out_dir", "cache_dir", "threads", "stop_after", "init_from"})),
         "final_loss": None if final_loss is None or math.isnan(final_loss) else round(final_loss, 4),
     }
+    if steps is not None:
+        meta["steps"] = {"trained": steps, "batch_size": cfg.batch_size, "windows_seen": steps * cfg.batch_size}
     if cfg.init_from:  # a second stage: keep the first stage's recipe beside this one's
         start = json.loads((cfg.init_from / CONFIG_FILE).read_text())
         meta["initialised_from"] = {"training": start.get("training"), "final_loss": start.get("final_loss")}
