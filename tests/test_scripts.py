@@ -32,3 +32,50 @@ def test_script_parses_and_says_how_to_use_it(path):
     r = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.startswith("usage:")
+
+
+def _script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "eval" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_reader_soup_is_the_weighted_mean_of_the_two_readers(tmp_path):
+    import json
+
+    import numpy as np
+    from safetensors.numpy import load_file, save_file
+
+    soup = _script("soup_reader").soup
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, value in ((first, 1.0), (second, 3.0)):
+        folder.mkdir()
+        save_file({"layer.weight": np.full((2, 3), value, dtype=np.float16)}, str(folder / "reader.safetensors"))
+        (folder / "reader.json").write_text(json.dumps({"max_length": 256, "decision": {"threshold": value}}))
+    out = soup(first, second, alpha=0.25, out=tmp_path / "soup", int8=False)
+    mixed = load_file(str(out / "reader.safetensors"))["layer.weight"]
+    assert mixed.dtype == np.float16 and np.allclose(mixed, 1.5)
+    meta = json.loads((out / "reader.json").read_text())
+    assert meta["decision"] == {"threshold": 3.0} and meta["soup"]["alpha"] == 0.25
+    save_file({"other.weight": np.zeros((2, 3), dtype=np.float16)}, str(second / "reader.safetensors"))
+    with pytest.raises(SystemExit, match="same tensors"):
+        soup(first, second, alpha=0.5, out=tmp_path / "bad", int8=False)
+
+
+def test_reader_calibration_scores_the_seeds_dev_split_as_czqa_eval_does():
+    """An answerable question is right when answered with a span holding its answer; an
+    unanswerable one when declined; the cap declines at most the allowed share of answerable ones."""
+    cal = _script("calibrate_reader")
+    rows = [
+        (["Tokyo"], [(3.0, 0.0, 0.0, 0.0, "in Tokyo"), (1.0, 0.0, 0.0, 0.0, "Shanghai")]),
+        (["1987"], [(-1.0, 0.0, 0.0, 0.0, "1990"), (-2.0, 0.0, 0.0, 1.0, "1987")]),
+        ([], [(0.5, 0.0, 0.0, 0.0, "a guess")]),
+    ]
+    assert cal.seeds_dev_accuracy(rows, 0.0, 0.0, 0.0, 0.0) == 100.0 / 3  # Tokyo right; 1990 declined; guess answered
+    assert cal.seeds_dev_accuracy(rows, 0.0, 0.0, 0.0, 1.0) == 200.0 / 3  # the guess is now declined
+    assert cal.seeds_dev_accuracy(rows, 0.0, 0.0, 4.0, -5.0) == 200.0 / 3  # evidence picks the 1987 window
+    cap, auc = cal.seeds_dev_figures(rows, 0.0, 0.0, 0.0, 0.0)
+    assert cap == -1.0 and auc == 0.5  # no answerable question may fall below: the lowest one's confidence
