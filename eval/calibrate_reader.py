@@ -43,6 +43,15 @@ EVIDENCE_GRID = (0.0, 2.0, 4.0, 8.0, 12.0, 16.0)  # span-sentence evidence weigh
 ROWS_VERSION = 2  # (margin, answerable, coverage, span, could answer, evidence) per window
 
 
+def rows_key(config: dict, weights_digest: str, precision: str, question_ids: list[str]) -> str:
+    """The row cache's key: what the rows depend on (windows, weights, precision, questions), not
+    the decision stored beside them, which ``--write`` rewrites without changing a single row."""
+    import hashlib
+
+    reading = {k: v for k, v in config.items() if k != "decision"}
+    return hashlib.blake2s(repr((ROWS_VERSION, reading, weights_digest, precision, question_ids)).encode(), digest_size=8).hexdigest()
+
+
 def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
     """Per question: for each window read, (margin, answerable, coverage, span text, whether the
     span could answer: not a restatement, the kind of value asked for, the evidence of the
@@ -50,8 +59,6 @@ def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
 
     Reading is the slow part (minutes); ``cache`` keeps the rows, keyed by the reader's weights
     and the questions, so trying weights, thresholds or rules again costs nothing."""
-    import hashlib
-
     from tqdm import tqdm
 
     from czqa.answering.reader.model import WEIGHTS_FILE
@@ -61,8 +68,7 @@ def collect(qa: QA, questions, cache: Path | None = None) -> list[dict]:
     # The weights themselves and the precision read them: a checkpoint exported with the same
     # reader.json, or the int8 export, must not reuse another reader's rows.
     weights = source_digest((qa.settings.reader.weights_dir or WEIGHTS_DIR) / WEIGHTS_FILE)
-    key = hashlib.blake2s(repr((ROWS_VERSION, answerer.reader.config, weights, answerer.reader.precision, [q.id for q in questions])).encode(),
-                          digest_size=8).hexdigest()
+    key = rows_key(answerer.reader.config, weights, answerer.reader.precision, [q.id for q in questions])
     path = cache / f"rows-{key}.json" if cache else None
     if path and path.is_file():
         return json.loads(path.read_text())

@@ -79,3 +79,15 @@ def test_reader_calibration_scores_the_seeds_dev_split_as_czqa_eval_does():
     assert cal.seeds_dev_accuracy(rows, 0.0, 0.0, 4.0, -5.0) == 200.0 / 3  # evidence picks the 1987 window
     cap, auc = cal.seeds_dev_figures(rows, 0.0, 0.0, 0.0, 0.0)
     assert cap == -1.0 and auc == 0.5  # no answerable question may fall below: the lowest one's confidence
+
+
+def test_calibration_rows_survive_a_rewritten_decision_but_not_other_windows():
+    """``--write`` rewrites ``reader.json``'s decision; the rows read before stay valid (re-reading
+    1,200 questions costs minutes), while another window size or precision must read again."""
+    key = _script("calibrate_reader").rows_key
+    config = {"max_length": 256, "stride": 96, "decision": {"threshold": -0.5}}
+    rewritten = {**config, "decision": {"threshold": 2.0, "evidence_weight": 4.0}}
+    assert key(config, "abc", "int8", ["q1"]) == key(rewritten, "abc", "int8", ["q1"])
+    assert key(config, "abc", "int8", ["q1"]) != key({**config, "max_length": 384}, "abc", "int8", ["q1"])
+    assert key(config, "abc", "int8", ["q1"]) != key(config, "abc", "fp32", ["q1"])
+    assert key(config, "abc", "int8", ["q1"]) != key(config, "abd", "int8", ["q1"])
