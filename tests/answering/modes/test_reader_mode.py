@@ -65,19 +65,26 @@ def test_a_value_question_gets_a_value(planted):
     assert not a.abstained and a.short_answer == "1990"
 
 
-def test_no_pass_over_every_chunk_while_coverage_has_no_weight(planted, monkeypatch):
-    """The question-coverage term was calibrated to weight 0: building its idf table over the whole
-    corpus at load (seconds at 100k chunks) and per window is then wasted work."""
+def test_coverage_reads_the_stored_idf_with_no_pass_over_every_chunk(planted, monkeypatch):
+    """The question-coverage term is weighted (the shipped decision gives it 4). Counting document
+    frequencies over the whole corpus (seconds at 100k chunks, on the first question) is wasted:
+    the index stores the chunks' BM25 matrix for its own alias table, with the same idf."""
     import czqa.answering.modes.reader as module
+    from czqa.retrieve.lexical import DocumentFrequencies, terms
+
+    corpus = planted.answerer("reader").corpus
+    counted = DocumentFrequencies(terms(corpus.aliases.expand(c.embed_text, c.source)) for c in corpus.data.chunks)
 
     def refuse(*args, **kwargs):
-        raise AssertionError("DocumentFrequencies built although coverage has no weight")
+        raise AssertionError("DocumentFrequencies counted although the index stores them")
 
     monkeypatch.setattr(module, "DocumentFrequencies", refuse)
-    answerer = module.ReaderAnswerer(planted.answerer("reader").corpus)
-    assert answerer.coverage_weight == 0.0
+    answerer = module.ReaderAnswerer(corpus)
+    answerer.coverage_weight = 4.0
     query = planted.query("Who founded the Quenford Lantern Festival?")
     assert answerer.answer(query).short_answer == "Mira Talvik"
+    vocab = {t for c in corpus.data.chunks for t in terms(corpus.aliases.expand(c.embed_text, c.source))} | {"unseen-term"}
+    assert all(abs(answerer.frequencies.idf(t) - counted.idf(t)) < 1e-12 for t in vocab)
 
 
 def test_the_sentence_holding_the_span_weighs_in_as_calibrated(planted):
@@ -89,7 +96,7 @@ def test_the_sentence_holding_the_span_weighs_in_as_calibrated(planted):
     corpus = planted.answerer("reader").corpus
     query = planted.query("Who founded the Quenford Lantern Festival?")
     plain = ReaderAnswerer(corpus)
-    assert plain.evidence_weight == 0.0
+    plain.evidence_weight = 0.0  # the shipped decision weighs it (4): compare against none
     before = plain.scores(query)
     assert plain._evidence is None and all(s.evidence == 0.0 for _, s in before)
     weighted = ReaderAnswerer(corpus)
