@@ -38,7 +38,7 @@ from czqa.types import Answer, Citation, Claim, ConflictValue, Delta
 if TYPE_CHECKING:
     from czqa.index.lexicon import SparseBM25
 
-CONFLICT_MARGIN = 2.0  # logits within which a different value counts as a rival (dev q108: 1.44 apart)
+CONFLICT_MARGIN = 2.0  # span-margin logits within which a different value counts as a rival (dev q108: 1.44 apart)
 _STRIP = " \t\n\r,;:.\"'“”‘’()[]"
 
 
@@ -203,12 +203,18 @@ class ReaderAnswerer:
         kind = answer_type(question)
         if kind not in ("amount", "number", "date", "duration"):
             return []
-        best_conf = self.confidence(ranked[0][1])
+        # A rival must be answered on its own (above the threshold) and be about as plausible to
+        # the reader: its span's margin within CONFLICT_MARGIN of the best's. Not the whole
+        # confidence: its coverage and evidence terms say how closely each passage's wording
+        # follows the question, and two documents stating one fact in their own words differ
+        # there by more than the reader's margins do (dev q108).
+        best_margin = ranked[0][1].margin
         sides = {normalize_value(kind, short): ConflictValue(value=short, citation=cited)}
         for chunk, s in ranked[1:]:
-            conf = self.confidence(s)
-            if conf < self.threshold or conf < best_conf - CONFLICT_MARGIN:
-                break
+            if self.confidence(s) < self.threshold:
+                break  # ranked by confidence: none after it is answered either
+            if s.margin < best_margin - CONFLICT_MARGIN:
+                continue
             if self.corpus.data.chunks[chunk].source in {v.citation.source for v in sides.values()}:
                 continue
             value, start, end = self._span(chunk, s)
