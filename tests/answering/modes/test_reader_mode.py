@@ -125,3 +125,23 @@ def test_an_html_answer_reads_as_text_while_its_quote_stays_exact(planted, mode)
     assert c.source == "devices.html" and SECURITY[c.start : c.end] == c.quote and "<strong>" in c.quote
     assert c.shown == " ".join(c.quote.replace("<strong>", "").replace("</strong>", "").split())
     assert "<strong>" not in a.text and c.shown in a.text
+
+
+def test_coverage_reads_a_passage_with_its_own_abbreviations_expanded():
+    """The idf comes from the chunks analysed with their document's own abbreviations ("JS" is
+    John Smith in john.txt only); the passage's terms must come from the same analysis, or a
+    question naming John Smith finds nothing of him in john.txt's "JS retired"."""
+    from types import SimpleNamespace
+
+    from czqa.answering.modes.reader import ReaderAnswerer
+    from czqa.index.aliases import AliasTable
+    from czqa.retrieve.lexical import DocumentFrequencies, terms
+
+    table = AliasTable.from_documents({"john.txt": "John Smith (JS) led the choir.", "jane.txt": "Jane Smith (JS) led the band."})
+    chunks = [SimpleNamespace(embed_text="JS retired in 1990.", source=src) for src in ("john.txt", "other.txt")]
+    answerer = ReaderAnswerer.__new__(ReaderAnswerer)  # coverage alone: no reader, no index
+    answerer.corpus = SimpleNamespace(aliases=table, data=SimpleNamespace(chunks=chunks, aliases=table))
+    answerer._chunk_terms = {}
+    answerer._frequencies = DocumentFrequencies(terms(table.expand(c.embed_text, c.source)) for c in chunks)
+    question = "When did John Smith retire in 1990?"
+    assert answerer.coverage(question, 0) > answerer.coverage(question, 1) > 0  # "JS" is John Smith only in john.txt

@@ -23,8 +23,8 @@ Retrieval picks the candidates; the reader reads the best ``settings.reader.pass
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from czqa.answering.evidence import SentenceEvidence
 from czqa.answering.reader.model import ReaderUnavailable, SpanScore, WEIGHTS_DIR, shared_reader
@@ -90,7 +90,9 @@ class ReaderAnswerer:
             return 1.0
         have = self._chunk_terms.get(chunk)
         if have is None:
-            have = set(terms(self.corpus.aliases.expand(self.corpus.data.chunks[chunk].embed_text)))
+            # the analysis the idf comes from: the passage's own abbreviations expanded too
+            c = self.corpus.data.chunks[chunk]
+            have = set(terms(self.corpus.aliases.expand(c.embed_text, c.source)))
             self._chunk_terms[chunk] = have
         weight = {t: self.frequencies.idf(t) for t in asked}
         return sum(w for t, w in weight.items() if t in have) / sum(weight.values())
