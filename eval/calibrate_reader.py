@@ -132,9 +132,9 @@ def figures_at(rows: list[dict], w: float, v: float, u: float, threshold: float,
     return squad.at_threshold(preds, threshold)
 
 
-def seeds_dev(weights: Path | None) -> list[tuple[list[str], list[tuple[float, float, float, float, str]]]]:
+def seeds_dev(weights: Path | None) -> list[tuple[list[str], list[tuple]]]:
     """Per question of the seeds' dev split: its gold answers (none: unanswerable), and each
-    window's (margin, answerable logit, coverage, evidence, span text)."""
+    window's signals in :func:`collect`'s form, for :func:`best_window`."""
     from czqa.eval.evaluation import load_qa, select_split
 
     qa = QA(Settings(reader=ReaderSettings(threshold=-1e9, weights_dir=weights)))
@@ -144,21 +144,18 @@ def seeds_dev(weights: Path | None) -> list[tuple[list[str], list[tuple[float, f
         query = qa.query(r.question)
         evidence_of = answerer.evidence_of(query)
         rows.append((list(r.answers) if r.answerable else [],
-                     [(s.margin, s.answerable, answerer.coverage(r.question, c), answerer.span_evidence(c, s, evidence_of), answerer._span(c, s)[0])
-                      for c, s in answerer.scores(query) if answerer._could_answer(r.question, (c, s))]))
+                     [(s.margin, s.answerable, answerer.coverage(r.question, c), answerer._span(c, s)[0],
+                       answerer._could_answer(r.question, (c, s)), answerer.span_evidence(c, s, evidence_of))
+                      for c, s in answerer.scores(query)]))
     return rows
-
-
-def _seeds_best(windows, w: float, v: float, u: float) -> tuple[float, str]:
-    return max(((m + w * a + v * c + u * e, t) for m, a, c, e, t in windows), default=(float("-inf"), ""))
 
 
 def seeds_dev_figures(rows, w: float, v: float, u: float, max_false_declines: float) -> tuple[float, float | None]:
     """The highest threshold that declines at most ``max_false_declines`` % of the answerable
     questions of the seeds' dev split (their confidences, with these weights), and the AUC of
     answerable against unanswerable dev questions."""
-    has = np.array(sorted(_seeds_best(ws, w, v, u)[0] for answers, ws in rows if answers))
-    no = np.array([_seeds_best(ws, w, v, u)[0] for answers, ws in rows if not answers])
+    has = np.array(sorted(best_window(ws, w, v, u)[0] for answers, ws in rows if answers))
+    no = np.array([best_window(ws, w, v, u)[0] for answers, ws in rows if not answers])
     auc = float(np.mean(has[:, None] > no[None, :]) + 0.5 * np.mean(has[:, None] == no[None, :])) if len(has) and len(no) else None
     allowed = int(len(has) * max_false_declines / 100)  # questions that may fall below
     return (float(has[allowed]) if allowed < len(has) else float("inf")), auc
@@ -170,7 +167,7 @@ def seeds_dev_accuracy(rows, w: float, v: float, u: float, threshold: float) -> 
     declined."""
     right = 0
     for answers, ws in rows:
-        conf, text = _seeds_best(ws, w, v, u)
+        conf, text = best_window(ws, w, v, u)
         answered = conf >= threshold
         right += (answered and metrics.contains_answer(text, answers)) if answers else not answered
     return 100.0 * right / max(1, len(rows))

@@ -69,10 +69,10 @@ def test_reader_calibration_scores_the_seeds_dev_split_as_czqa_eval_does():
     """An answerable question is right when answered with a span holding its answer; an
     unanswerable one when declined; the cap declines at most the allowed share of answerable ones."""
     cal = _script("calibrate_reader")
-    rows = [
-        (["Tokyo"], [(3.0, 0.0, 0.0, 0.0, "in Tokyo"), (1.0, 0.0, 0.0, 0.0, "Shanghai")]),
-        (["1987"], [(-1.0, 0.0, 0.0, 0.0, "1990"), (-2.0, 0.0, 0.0, 1.0, "1987")]),
-        ([], [(0.5, 0.0, 0.0, 0.0, "a guess")]),
+    rows = [  # windows: (margin, answerable, coverage, span, could answer, evidence)
+        (["Tokyo"], [(3.0, 0.0, 0.0, "in Tokyo", True, 0.0), (1.0, 0.0, 0.0, "Shanghai", True, 0.0)]),
+        (["1987"], [(-1.0, 0.0, 0.0, "1990", True, 0.0), (-2.0, 0.0, 0.0, "1987", True, 1.0)]),
+        ([], [(0.5, 0.0, 0.0, "a guess", True, 0.0), (9.0, 0.0, 0.0, "CEO", False, 0.0)]),  # "CEO" cannot answer
     ]
     assert cal.seeds_dev_accuracy(rows, 0.0, 0.0, 0.0, 0.0) == 100.0 / 3  # Tokyo right; 1990 declined; guess answered
     assert cal.seeds_dev_accuracy(rows, 0.0, 0.0, 0.0, 1.0) == 200.0 / 3  # the guess is now declined
